@@ -1,0 +1,29 @@
+import express, { type Express } from 'express';
+import type { ApiDeps } from './deps';
+import { authenticate } from './middleware/auth';
+import { errorHandler, notFoundRoute } from './middleware/errors';
+import { jsonBody } from './middleware/json-body';
+import { requestContext } from './middleware/request-context';
+import { clientsRouter } from './routes/clients';
+import { healthRouter } from './routes/health';
+import { probesRouter } from './routes/probes';
+
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(requestContext(deps.logger));
+  app.use(healthRouter(deps));
+  app.use(jsonBody);
+
+  // Everything below needs an API key; each router states the roles it admits.
+  const v1 = express.Router();
+  v1.use(authenticate(deps.db));
+  v1.use('/clients', clientsRouter(deps));
+  v1.use('/probes', probesRouter(deps));
+  app.use('/v1', v1);
+
+  app.use(notFoundRoute);
+  app.use(errorHandler);
+  return app;
+}

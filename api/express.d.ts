@@ -1,0 +1,13 @@
+import type { Client } from '@prisma/client';
+import type { Logger } from '../infra/logger';
+
+declare global {
+  namespace Express {
+    interface Request {
+      log: Logger;
+      client?: Client;
+    }
+  }
+}
+
+export {};

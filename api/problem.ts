@@ -1,0 +1,54 @@
+// The one error shape of the API: RFC 9457 problem+json with a stable machine `code`.
+import type { z } from 'zod';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(message);
+  }
+
+  toJSON(instance: string, requestId: string) {
+    return {
+      type: `https://docs.rights-platform.dev/problems/${this.code}`,
+      title: this.message,
+      status: this.status,
+      code: this.code,
+      instance,
+      requestId,
+      ...(this.errors ? { errors: this.errors } : {}),
+    };
+  }
+}
+
+export const problems = {
+  invalidJson: () => new Problem(400, 'invalid_json', 'The request body is not valid JSON'),
+  unsupportedMediaType: () => new Problem(415, 'unsupported_media_type', 'Send the request body as application/json'),
+  payloadTooLarge: () => new Problem(413, 'payload_too_large', 'The request body exceeds 1 MB'),
+  routeNotFound: () => new Problem(404, 'route_not_found', 'No such route'),
+  notFound: (what: string) => new Problem(404, 'not_found', `${what} not found`),
+  unauthenticated: () => new Problem(401, 'unauthenticated', 'Send a valid API key as "Authorization: Bearer <key>"'),
+  forbidden: () => new Problem(403, 'forbidden', 'Your role may not use this route'),
+  validation: (errors: FieldError[]) => new Problem(422, 'validation_failed', 'The request is invalid', errors),
+  internal: () => new Problem(500, 'internal_error', 'Internal server error'),
+};
+
+/** Parses with a zod schema or throws a 422 naming every bad field. */
+export function parseOr422<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw problems.validation(
+    result.error.issues.map((issue) => ({
+      path: issue.path.map(String).join('.') || '(body)',
+      message: issue.message,
+    })),
+  );
+}

@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { roleFromDb, RoleSchema } from '../../domain/roles';
+import { createClient } from '../../store/clients';
+import type { ApiDeps } from '../deps';
+import { actorOf, requireRole } from '../middleware/auth';
+import { parseOr422 } from '../problem';
+
+export const CreateClientBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  role: RoleSchema,
+  webhookUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .optional(),
+});
+
+export function clientsRouter({ db, keyring }: ApiDeps): Router {
+  const router = Router();
+  router.post('/', requireRole('admin'), async (req, res) => {
+    const body = parseOr422(CreateClientBody, req.body);
+    const { client, apiKey, webhookSecret } = await createClient(db, keyring, body, actorOf(req));
+    res.status(201).json({
+      id: client.id,
+      name: client.name,
+      role: roleFromDb(client.role),
+      webhookUrl: client.webhookUrl,
+      apiKey,
+      webhookSecret,
+    });
+  });
+  return router;
+}

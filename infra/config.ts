@@ -1,0 +1,115 @@
+// Configuration comes from environment variables only, validated once at startup.
+// Secrets have development defaults so `npm start` works on a fresh clone; production
+// refuses both a missing secret and a development default.
+import { z } from 'zod';
+import { DEFAULT_DATABASE_URL } from './database-url';
+
+export const DEV_SECRETS = {
+  KEY_ENCRYPTION_KEY: Buffer.alloc(32, 'dev-key-encryption-key').toString('base64'),
+  KEY_FINGERPRINT_SECRET: 'dev-key-fingerprint-secret-not-for-production',
+  CLAIM_TOKEN_SECRET: 'dev-claim-token-secret-not-for-production',
+  BOOTSTRAP_ADMIN_KEY: 'rp_dev_admin_key_not_for_production',
+} as const;
+type SecretName = keyof typeof DEV_SECRETS;
+
+const port = z.coerce.number().int().min(1).max(65535);
+const secret = z.string().min(32, 'must be at least 32 characters');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgresql:// URL')
+    .default(DEFAULT_DATABASE_URL),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port')
+    .default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('fulfillment'),
+  /** Only `npm start` uses it: where the dev server's Web UI listens. */
+  TEMPORAL_UI_PORT: port.default(8233),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  /** Base of the absolute URLs the API hands out (claim links); defaults to the API's own address. */
+  PUBLIC_BASE_URL: z.url().optional(),
+  KEY_ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+    .optional(),
+  /** Identifies KEY_ENCRYPTION_KEY in every ciphertext, so keys can be rotated. */
+  KEY_ENCRYPTION_KEY_ID: z
+    .string()
+    .regex(/^[\w-]{1,32}$/, 'must be 1-32 letters, digits, _ or -')
+    .default('k1'),
+  KEY_FINGERPRINT_SECRET: secret.optional(),
+  CLAIM_TOKEN_SECRET: secret.optional(),
+  BOOTSTRAP_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+});
+
+type Raw = z.infer<typeof schema>;
+export type Config = Omit<Raw, SecretName | 'PUBLIC_BASE_URL'> &
+  Record<Exclude<SecretName, 'BOOTSTRAP_ADMIN_KEY'>, string> & {
+    BOOTSTRAP_ADMIN_KEY?: string;
+    PUBLIC_BASE_URL: string;
+  };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+  }
+}
+
+/** Parses the environment; throws ConfigError listing one line per bad variable. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  // An empty variable means "not set", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const seen = new Set<string>();
+    const lines: string[] = [];
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? 'environment');
+      if (seen.has(name)) continue;
+      seen.add(name);
+      lines.push(`${name}: ${issue.message}`);
+    }
+    throw new ConfigError(lines);
+  }
+  const raw = parsed.data;
+  const problems: string[] = [];
+  const secrets: Partial<Record<SecretName, string>> = {};
+  for (const name of Object.keys(DEV_SECRETS) as SecretName[]) {
+    const value = raw[name];
+    if (raw.NODE_ENV === 'production') {
+      // Without a bootstrap key production simply creates no admin at startup.
+      if (value === undefined && name !== 'BOOTSTRAP_ADMIN_KEY') problems.push(`${name}: required in production`);
+      else if (value === DEV_SECRETS[name])
+        problems.push(`${name}: the development default is not allowed in production`);
+      else if (value !== undefined) secrets[name] = value;
+    } else {
+      secrets[name] = value ?? DEV_SECRETS[name];
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    ...raw,
+    ...(secrets as Record<Exclude<SecretName, 'BOOTSTRAP_ADMIN_KEY'>, string>),
+    BOOTSTRAP_ADMIN_KEY: secrets.BOOTSTRAP_ADMIN_KEY,
+    PUBLIC_BASE_URL: (raw.PUBLIC_BASE_URL ?? `http://${raw.API_HOST}:${raw.API_PORT}`).replace(/\/+$/, ''),
+  };
+}
+
+/** For process entry points: exits 1 with one line per problem instead of a stack trace. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return parseConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const line of err.problems) process.stderr.write(`config error: ${line}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,136 @@
+// Finds, builds or downloads a Temporal dev server and runs it. Order of preference:
+// TEMPORAL_CLI_PATH, `temporal` on PATH, the binary this script built before, a fresh
+// build from Go modules (no binary host needed), and last the SDK's own download.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+const CACHE_BIN = path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'rights-platform', 'bin');
+
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+export function findTemporalBinary(): string | null {
+  const configured = process.env.TEMPORAL_CLI_PATH;
+  if (configured) {
+    if (!existsSync(configured)) throw new Error(`TEMPORAL_CLI_PATH=${configured} does not exist`);
+    return configured;
+  }
+  const cached = path.join(CACHE_BIN, 'temporal');
+  return onPath('temporal') ?? (existsSync(cached) ? cached : null);
+}
+
+/** Builds the CLI from Go modules into the user cache; returns null when Go is missing. */
+export function buildTemporalBinary(log: (line: string) => void): string | null {
+  const go = onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
+  if (!go) return null;
+  mkdirSync(CACHE_BIN, { recursive: true });
+  log(
+    `building the Temporal dev server from Go modules (${TEMPORAL_CLI_MODULE}); the first build takes a few minutes…`,
+  );
+  const started = Date.now();
+  const result = spawnSync(go, ['install', TEMPORAL_CLI_MODULE], {
+    env: { ...process.env, GOBIN: CACHE_BIN },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (result.status !== 0) throw new Error('go install of the Temporal CLI failed');
+  log(`built ${path.join(CACHE_BIN, 'temporal')} in ${Math.round((Date.now() - started) / 1000)} s`);
+  return path.join(CACHE_BIN, 'temporal');
+}
+
+export async function isTemporalReachable(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: '1s' });
+    await connection.workflowService.getSystemInfo({});
+    await connection.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  port: number;
+  uiPort?: number;
+  /** SQLite file that keeps workflows across restarts; in memory when omitted. */
+  dbFile?: string;
+  log: (line: string) => void;
+}
+
+export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
+  const binary = findTemporalBinary() ?? buildTemporalBinary(options.log);
+  if (!binary) return startDownloadedServer(options);
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'error'];
+  args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
+  if (options.dbFile) {
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    // WAL with normal sync keeps the data across restarts at in-memory speed.
+    args.push('--db-filename', options.dbFile);
+    args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+  }
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const address = `127.0.0.1:${options.port}`;
+  await waitUntilReachable(address, child, () => stderr);
+  return {
+    address,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : null,
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitUntilReachable(address: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`Temporal dev server exited (${child.exitCode}): ${stderr()}`);
+    if (await isTemporalReachable(address)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`Temporal dev server did not answer on ${address} within 60 s: ${stderr()}`);
+}
+
+export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** For machines with internet but neither a binary nor Go: the SDK downloads the CLI. */
+async function startDownloadedServer(options: DevServerOptions): Promise<DevServer> {
+  options.log('no Temporal binary and no Go toolchain: letting the Temporal SDK download the dev server…');
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: '127.0.0.1',
+      port: options.port,
+      ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
+      ...(options.dbFile ? { dbFilename: options.dbFile } : {}),
+    },
+  });
+  return {
+    address: env.address,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : null,
+    stop: () => env.teardown(),
+  };
+}

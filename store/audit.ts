@@ -1,0 +1,17 @@
+import type { Prisma } from '@prisma/client';
+import type { DbTx } from '../infra/db';
+
+export interface AuditEntry {
+  actorClientId?: string | null;
+  actor: string;
+  action: string;
+  subjectType: string;
+  subjectId: string;
+  reason?: string;
+  details?: Prisma.InputJsonObject;
+}
+
+/** Appends to the audit log; call it inside the transaction of the action it records. */
+export async function recordAudit(db: DbTx, entry: AuditEntry): Promise<void> {
+  await db.auditLog.create({ data: { ...entry, details: entry.details ?? {} } });
+}

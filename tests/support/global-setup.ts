@@ -1,0 +1,46 @@
+// One Temporal dev server and one fresh, migrated database per test run. Every test file
+// reads their addresses from the environment this sets (tests run in band, in this process).
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { databaseUrl } from '../../infra/database-url';
+import { ensureDatabase } from '../../infra/db';
+import { isTemporalReachable, startTemporalDevServer } from '../../scripts/lib/temporal-dev-server';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export default async function globalSetup(): Promise<void> {
+  const log = (line: string) => process.stderr.write(`[test setup] ${line}\n`);
+  process.env.NODE_ENV = 'test';
+  process.env.LOG_LEVEL ??= 'silent';
+
+  const base = new URL(databaseUrl());
+  base.pathname = `/rp_test_${Date.now()}_${process.pid}`;
+  process.env.DATABASE_URL = base.toString();
+  await ensureDatabase(process.env.DATABASE_URL);
+  const migrate = spawnSync(process.execPath, [path.join(__dirname, '../../scripts/prisma.js'), 'migrate', 'deploy'], {
+    env: process.env,
+    encoding: 'utf8',
+  });
+  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+
+  // TEST_TEMPORAL_ADDRESS reuses a running server (faster local loops); otherwise start one.
+  const reuse = process.env.TEST_TEMPORAL_ADDRESS;
+  if (reuse && (await isTemporalReachable(reuse))) {
+    process.env.TEMPORAL_ADDRESS = reuse;
+  } else {
+    const server = await startTemporalDevServer({ port: await freePort(), log });
+    process.env.TEMPORAL_ADDRESS = server.address;
+    (globalThis as { __temporalServer?: typeof server }).__temporalServer = server;
+  }
+  log(`database ${base.pathname.slice(1)}, Temporal ${process.env.TEMPORAL_ADDRESS}`);
+}

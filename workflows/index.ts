@@ -1,0 +1,2 @@
+// Every workflow the worker bundle registers.
+export { probeWorkflow } from './probe';
