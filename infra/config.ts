@@ -68,33 +68,28 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   // An empty variable means "not set", as in most shells' `VAR= cmd`.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
+  const problems = new Map<string, string>();
   if (!parsed.success) {
-    const seen = new Set<string>();
-    const lines: string[] = [];
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? 'environment');
-      if (seen.has(name)) continue;
-      seen.add(name);
-      lines.push(`${name}: ${issue.message}`);
+      if (!problems.has(name)) problems.set(name, issue.message);
     }
-    throw new ConfigError(lines);
   }
-  const raw = parsed.data;
-  const problems: string[] = [];
+  const production = present.NODE_ENV === 'production';
   const secrets: Partial<Record<SecretName, string>> = {};
   for (const name of Object.keys(DEV_SECRETS) as SecretName[]) {
-    const value = raw[name];
-    if (raw.NODE_ENV === 'production') {
-      // Without a bootstrap key production simply creates no admin at startup.
-      if (value === undefined && name !== 'BOOTSTRAP_ADMIN_KEY') problems.push(`${name}: required in production`);
-      else if (value === DEV_SECRETS[name])
-        problems.push(`${name}: the development default is not allowed in production`);
-      else if (value !== undefined) secrets[name] = value;
-    } else {
-      secrets[name] = value ?? DEV_SECRETS[name];
-    }
+    if (problems.has(name)) continue;
+    const value = present[name];
+    if (!production) secrets[name] = value ?? DEV_SECRETS[name];
+    else if (value === DEV_SECRETS[name]) problems.set(name, 'the development default is not allowed in production');
+    // Without a bootstrap key production simply creates no admin at startup.
+    else if (value === undefined && name !== 'BOOTSTRAP_ADMIN_KEY') problems.set(name, 'required in production');
+    else secrets[name] = value;
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (!parsed.success || problems.size > 0) {
+    throw new ConfigError([...problems].map(([name, message]) => `${name}: ${message}`));
+  }
+  const raw = parsed.data;
   return {
     ...raw,
     ...(secrets as Record<Exclude<SecretName, 'BOOTSTRAP_ADMIN_KEY'>, string>),

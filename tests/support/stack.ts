@@ -6,7 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { NativeConnection, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { ApiDeps } from '../../api/deps';
 import { createApp } from '../../api/app';
 import { type Config, parseConfig } from '../../infra/config';
@@ -18,6 +24,13 @@ import { stopChild } from '../../scripts/lib/temporal-dev-server';
 import { createFulfillmentWorker } from '../../workers/fulfillment-worker';
 
 export const ROOT = path.join(__dirname, '../..');
+
+// The SDK runtime is one per process and logs worker state changes at INFO; tests want quiet.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed by an earlier test file in this process
+}
 
 export function testConfig(overrides: Partial<Record<string, string>> = {}): Config {
   return parseConfig({ ...process.env, ...overrides });

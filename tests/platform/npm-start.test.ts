@@ -1,0 +1,68 @@
+// Acceptance: `npm start` brings up the whole stack (its own database and Temporal server
+// here, on free ports), prints where everything is, answers /readyz, runs a workflow, and
+// Ctrl-C leaves no process behind.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { dropDatabase } from '../../infra/db';
+import { freePort } from '../support/global-setup';
+import { clientFor } from '../support/http';
+import { ROOT } from '../support/stack';
+
+jest.setTimeout(180_000);
+
+function processesInGroup(pgid: number): string[] {
+  const ps = spawnSync('ps', ['-eo', 'pgid=,pid=,args='], { encoding: 'utf8' });
+  return ps.stdout.split('\n').filter((line) => line.trim().split(/\s+/)[0] === String(pgid));
+}
+
+test('npm start prints the URLs and keys, serves a workflow, and Ctrl-C stops every process', async () => {
+  const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  const database = new URL(process.env.DATABASE_URL!);
+  database.pathname = `${database.pathname}_npm_start`;
+  const env = {
+    ...process.env,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: database.toString(),
+    API_PORT: String(apiPort),
+    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TEMPORAL_UI_PORT: String(uiPort),
+    DEV_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'rp-start-')),
+  };
+  // Its own process group, so "Ctrl-C" can reach every process the way a terminal does.
+  const child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const started = Date.now();
+    while (!output.includes('Ctrl-C stops everything')) {
+      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+      if (Date.now() - started > 120_000) throw new Error(`not ready within 120 s:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    expect(output).toContain(`API          ${apiUrl}`);
+    expect(output).toContain(`Temporal UI  http://127.0.0.1:${uiPort}`);
+    const adminKey = /Admin key\s+(\S+)/.exec(output)?.[1];
+    expect(adminKey).toBeDefined();
+    expect(output).toMatch(/curl -s -X POST/);
+
+    expect((await clientFor(apiUrl).get('/readyz')).status).toBe(200);
+    const probe = await clientFor(apiUrl, adminKey).post('/v1/probes');
+    expect(probe.status).toBe(201);
+    expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+  } finally {
+    process.kill(-child.pid!, 'SIGINT');
+    await exited;
+  }
+  // Give orphans a moment to show themselves, then require none.
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(processesInGroup(child.pid!)).toEqual([]);
+  await expect(fetch(`http://127.0.0.1:${apiPort}/healthz`)).rejects.toThrow();
+  expect(output).toContain('[start] stopped');
+  await dropDatabase(database.toString());
+});
