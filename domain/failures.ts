@@ -1,0 +1,9 @@
+// Business failures that activities raise and workflows branch on. They are not retried:
+// asking again does not make money or stock appear.
+export const FailureType = {
+  InsufficientBalance: 'InsufficientBalance',
+  OutOfStock: 'OutOfStock',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+export const NON_RETRYABLE_FAILURES: string[] = Object.values(FailureType);

@@ -1,0 +1,24 @@
+// The order lifecycle. Terminal statuses end the workflow; `delivered` may still become
+// `refunded` through compensation.
+import type { OrderStatus } from '@prisma/client';
+
+export type { OrderStatus };
+
+const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
+  received: ['fulfilling', 'failed'],
+  fulfilling: ['delivered', 'failed', 'refunded'],
+  delivered: ['refunded'],
+  failed: [],
+  refunded: [],
+};
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+/** Statuses an order may be in to move to `to`. */
+export function sourcesOf(to: OrderStatus): OrderStatus[] {
+  return (Object.keys(NEXT) as OrderStatus[]).filter((from) => NEXT[from].includes(to));
+}
+
+export const TERMINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'failed', 'refunded'];

@@ -1,0 +1,215 @@
+// The platform's own stock of card keys: import (encrypt + deduplicate), counts, and the
+// reservation lifecycle available → reserved → delivered, or back to available on release.
+import type { Product } from '@prisma/client';
+import { type Keyring, hmacHex, open, seal } from '../infra/crypto';
+import type { Db, DbTx } from '../infra/db';
+import { recordAudit } from './audit';
+
+/** Keys are sealed with their product id as associated data: a ciphertext moved to another product will not open. */
+const keyAad = (productId: string) => `card-key:${productId}`;
+
+export function fingerprintOf(secret: string, productId: string, code: string): string {
+  return hmacHex(secret, `${productId}\n${code}`);
+}
+
+export interface ImportSecrets {
+  keyring: Keyring;
+  fingerprintSecret: string;
+}
+
+export interface ImportResult {
+  batchId: string;
+  imported: number;
+  duplicates: number;
+  /** Zero-based positions (in input order) of the first duplicates, never their values. */
+  duplicatePositions: number[];
+}
+
+const CHUNK = 1000;
+const MAX_REPORTED_POSITIONS = 100;
+
+/**
+ * Imports keys from any (async) iterable in chunks, so 100k keys stream through in bounded
+ * memory. A key already present for the product (from any batch, or earlier in this one) is
+ * counted as a duplicate and not stored again; the unique (product, fingerprint) index
+ * settles races between concurrent imports.
+ */
+export async function importKeys(
+  db: Db,
+  secrets: ImportSecrets,
+  input: {
+    product: Product;
+    keys: Iterable<string> | AsyncIterable<string>;
+    supplier?: string | undefined;
+    costMinor?: number | undefined;
+    actor: { clientId: string | null; name: string };
+    onProgress?: (done: number) => void;
+  },
+): Promise<ImportResult> {
+  const { product } = input;
+  const batch = await db.keyBatch.create({
+    data: {
+      productId: product.id,
+      supplier: input.supplier ?? null,
+      costMinor: input.costMinor ?? null,
+      createdByClientId: input.actor.clientId,
+    },
+  });
+  const result: ImportResult = { batchId: batch.id, imported: 0, duplicates: 0, duplicatePositions: [] };
+  let chunk: { code: string; position: number }[] = [];
+  let position = 0;
+
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const rows = chunk.map(({ code, position: at }) => ({
+      at,
+      fingerprint: fingerprintOf(secrets.fingerprintSecret, product.id, code),
+      code,
+    }));
+    const existing = await db.cardKey.findMany({
+      where: { productId: product.id, fingerprint: { in: rows.map((r) => r.fingerprint) } },
+      select: { fingerprint: true },
+    });
+    const seen = new Set(existing.map((e) => e.fingerprint));
+    const fresh: typeof rows = [];
+    for (const row of rows) {
+      if (seen.has(row.fingerprint)) {
+        result.duplicates += 1;
+        if (result.duplicatePositions.length < MAX_REPORTED_POSITIONS) result.duplicatePositions.push(row.at);
+      } else {
+        seen.add(row.fingerprint);
+        fresh.push(row);
+      }
+    }
+    const { count } = await db.cardKey.createMany({
+      data: fresh.map((row) => ({
+        productId: product.id,
+        batchId: batch.id,
+        ciphertext: seal(secrets.keyring, row.code, keyAad(product.id)),
+        encryptionKeyId: secrets.keyring.currentKeyId,
+        fingerprint: row.fingerprint,
+      })),
+      skipDuplicates: true,
+    });
+    result.imported += count;
+    result.duplicates += fresh.length - count; // lost a race with a concurrent import
+    input.onProgress?.(position);
+    chunk = [];
+  };
+
+  for await (const raw of input.keys) {
+    chunk.push({ code: raw, position: position++ });
+    if (chunk.length >= CHUNK) await flush();
+  }
+  await flush();
+
+  await db.$transaction(async (tx) => {
+    await tx.keyBatch.update({
+      where: { id: batch.id },
+      data: { importedCount: result.imported, duplicateCount: result.duplicates },
+    });
+    await recordAudit(tx, {
+      actorClientId: input.actor.clientId,
+      actor: input.actor.name,
+      action: 'inventory.imported',
+      subjectType: 'key_batch',
+      subjectId: batch.id,
+      details: { sku: product.sku, imported: result.imported, duplicates: result.duplicates },
+    });
+  });
+  return result;
+}
+
+/** Counts per sku and status; never touches ciphertext. */
+export async function inventoryCounts(db: Db) {
+  const [products, groups] = await Promise.all([
+    db.product.findMany({ select: { id: true, sku: true }, orderBy: { sku: 'asc' } }),
+    db.cardKey.groupBy({ by: ['productId', 'status'], _count: { _all: true } }),
+  ]);
+  return products.map((p) => ({
+    sku: p.sku,
+    counts: Object.fromEntries(
+      groups.filter((g) => g.productId === p.id).map((g) => [g.status, g._count._all]),
+    ) as Partial<Record<string, number>>,
+  }));
+}
+
+/**
+ * Binds one available key to each pending unit of the order. A unit that already holds a
+ * key keeps it, so a retried activity gets the same keys. Rows are claimed with
+ * FOR UPDATE SKIP LOCKED: concurrent orders never wait on, or take, each other's keys.
+ * Returns the units still without a key (out of stock).
+ */
+export async function reserveKeysForOrder(db: Db, orderId: string): Promise<{ reserved: number; missing: string[] }> {
+  const units = await db.orderUnit.findMany({
+    where: { orderId },
+    select: { id: true, productId: true, cardKeyId: true },
+    orderBy: { createdAt: 'asc' },
+  });
+  const missing: string[] = [];
+  let reserved = 0;
+  for (const unit of units) {
+    if (unit.cardKeyId) {
+      reserved += 1;
+      continue;
+    }
+    const keyId = await db.$transaction((tx) => reserveOne(tx, unit.id, unit.productId));
+    if (keyId) reserved += 1;
+    else missing.push(unit.id);
+  }
+  return { reserved, missing };
+}
+
+async function reserveOne(tx: DbTx, unitId: string, productId: string): Promise<string | null> {
+  // Lock the unit first: a concurrent attempt of the same activity waits and then sees the key.
+  const [unit] = await tx.$queryRaw<{ card_key_id: string | null }[]>`
+    SELECT card_key_id FROM order_units WHERE id = ${unitId}::uuid FOR UPDATE`;
+  if (unit?.card_key_id) return unit.card_key_id;
+  const [key] = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM card_keys
+    WHERE product_id = ${productId}::uuid AND status = 'available'
+    ORDER BY created_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED`;
+  if (!key) return null;
+  await tx.cardKey.update({
+    where: { id: key.id },
+    data: { status: 'reserved', reservedByUnitId: unitId, reservedAt: new Date() },
+  });
+  await tx.orderUnit.update({ where: { id: unitId }, data: { cardKeyId: key.id, status: 'reserved', source: 'inventory' } });
+  return key.id;
+}
+
+/** Puts the order's reserved (never delivered) keys back on the shelf. Idempotent. */
+export async function releaseKeysForOrder(db: Db, orderId: string): Promise<number> {
+  return db.$transaction(async (tx) => {
+    const units = await tx.orderUnit.findMany({ where: { orderId, status: 'reserved' }, select: { id: true } });
+    const unitIds = units.map((u) => u.id);
+    if (unitIds.length === 0) return 0;
+    const { count } = await tx.cardKey.updateMany({
+      where: { reservedByUnitId: { in: unitIds }, status: 'reserved' },
+      data: { status: 'available', reservedByUnitId: null, reservedAt: null },
+    });
+    await tx.orderUnit.updateMany({
+      where: { id: { in: unitIds } },
+      data: { status: 'released', cardKeyId: null, source: null },
+    });
+    return count;
+  });
+}
+
+/** Marks the order's reserved keys and units delivered, inside the caller's transaction. */
+export async function deliverKeys(tx: DbTx, orderId: string): Promise<void> {
+  const units = await tx.orderUnit.findMany({ where: { orderId, status: 'reserved' }, select: { id: true } });
+  const unitIds = units.map((u) => u.id);
+  await tx.cardKey.updateMany({
+    where: { reservedByUnitId: { in: unitIds }, status: 'reserved' },
+    data: { status: 'delivered', deliveredAt: new Date() },
+  });
+  await tx.orderUnit.updateMany({ where: { id: { in: unitIds } }, data: { status: 'delivered' } });
+}
+
+/** Decrypts delivered keys for the one-time claim (the only path plaintext leaves by). */
+export function openKey(keyring: Keyring, key: { productId: string; ciphertext: string }): string {
+  return open(keyring, key.ciphertext, keyAad(key.productId));
+}
