@@ -4,9 +4,14 @@ import { authenticate } from './middleware/auth';
 import { errorHandler, notFoundRoute } from './middleware/errors';
 import { jsonBody } from './middleware/json-body';
 import { requestContext } from './middleware/request-context';
+import { balanceRouter, topupsRouter } from './routes/balance';
+import { claimsRouter } from './routes/claims';
 import { clientsRouter } from './routes/clients';
 import { healthRouter } from './routes/health';
+import { inventoryRouter } from './routes/inventory';
+import { ordersRouter } from './routes/orders';
 import { probesRouter } from './routes/probes';
+import { productsRouter } from './routes/products';
 
 export function createApp(deps: ApiDeps): Express {
   const app = express();
@@ -16,10 +21,18 @@ export function createApp(deps: ApiDeps): Express {
   app.use(healthRouter(deps));
   app.use(jsonBody);
 
+  // The claim link is the buyer's: the token in its path is the only credential.
+  app.use('/v1/claims', claimsRouter(deps));
+
   // Everything below needs an API key; each router states the roles it admits.
   const v1 = express.Router();
   v1.use(authenticate(deps.db));
+  v1.use('/clients/:id/topups', topupsRouter(deps));
   v1.use('/clients', clientsRouter(deps));
+  v1.use('/products', productsRouter(deps));
+  v1.use('/inventory', inventoryRouter(deps));
+  v1.use('/balance', balanceRouter(deps));
+  v1.use('/orders', ordersRouter(deps));
   v1.use('/probes', probesRouter(deps));
   app.use('/v1', v1);
 

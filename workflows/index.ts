@@ -1,2 +1,3 @@
 // Every workflow the worker bundle registers.
+export { orderWorkflow } from './order';
 export { probeWorkflow } from './probe';

@@ -4,6 +4,11 @@ import type { Logger } from '../../infra/logger';
 
 const INCOMING_ID = /^[\w.:-]{1,128}$/;
 
+/** The path without its query, and with claim tokens (secrets that travel in the path) masked. */
+export function loggablePath(url: string): string {
+  return (url.split('?')[0] ?? '/').replace(/^\/v1\/claims\/[^/]+/, '/v1/claims/:token');
+}
+
 /** Gives every request an id (honouring a sane incoming X-Request-Id) and a child logger. */
 export function requestContext(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -14,12 +19,10 @@ export function requestContext(logger: Logger): RequestHandler {
     req.log = logger.child({ requestId });
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      // The route pattern, not the URL: claim tokens travel in the path and must not be logged.
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : '(unmatched)';
       req.log.info(
         {
           method: req.method,
-          route,
+          path: loggablePath(req.originalUrl),
           status: res.statusCode,
           clientId: req.client?.id,
           ms: Number(process.hrtime.bigint() - started) / 1e6,

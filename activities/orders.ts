@@ -1,0 +1,68 @@
+// Order steps. Each is idempotent on the order id: a retried or replayed attempt finds its
+// own earlier effect and does nothing more.
+import { ApplicationFailure } from '@temporalio/activity';
+import { FailureType } from '../domain/failures';
+import type { OrderStatus } from '../domain/order-status';
+import { issueClaim } from '../store/claims';
+import { deliverKeys, releaseKeysForOrder, reserveKeysForOrder } from '../store/inventory';
+import { debitForOrder, refundOrder } from '../store/ledger';
+import { transitionOrder } from '../store/orders';
+import type { ActivityDeps } from './deps';
+
+export function orderActivities({ db, config, logger }: ActivityDeps) {
+  const statusOf = async (orderId: string): Promise<OrderStatus> =>
+    (await db.order.findUniqueOrThrow({ where: { id: orderId }, select: { status: true } })).status;
+
+  /** Runs a transition in its own transaction and logs it when it happened (not on a retry). */
+  const settle = async (orderId: string, to: OrderStatus, reason?: string) => {
+    if (await db.$transaction((tx) => transitionOrder(tx, orderId, to, reason))) {
+      logger.info({ orderId, status: to, reason }, 'order status changed');
+    }
+  };
+
+  return {
+    async beginFulfillment(orderId: string): Promise<{ status: OrderStatus; units: number }> {
+      await settle(orderId, 'fulfilling');
+      return { status: await statusOf(orderId), units: await db.orderUnit.count({ where: { orderId } }) };
+    },
+
+    async chargeOrder(orderId: string): Promise<void> {
+      const order = await db.order.findUniqueOrThrow({ where: { id: orderId } });
+      const outcome = await debitForOrder(db, order);
+      if (!outcome.ok) {
+        throw ApplicationFailure.nonRetryable(
+          `insufficient balance: ${order.amountMinor} ${order.currency} needed, ${outcome.available} available`,
+          FailureType.InsufficientBalance,
+        );
+      }
+    },
+
+    /** Binds keys to units; returns how many units are still without one. */
+    async reserveKeys(orderId: string): Promise<{ reserved: number; missing: number }> {
+      const { reserved, missing } = await reserveKeysForOrder(db, orderId);
+      return { reserved, missing: missing.length };
+    },
+
+    async releaseKeys(orderId: string): Promise<number> {
+      return releaseKeysForOrder(db, orderId);
+    },
+
+    async deliverOrder(orderId: string): Promise<void> {
+      const delivered = await db.$transaction(async (tx) => {
+        await deliverKeys(tx, orderId);
+        await issueClaim(tx, config.CLAIM_TOKEN_SECRET, orderId);
+        return transitionOrder(tx, orderId, 'delivered');
+      });
+      if (delivered) logger.info({ orderId, status: 'delivered' }, 'order status changed');
+    },
+
+    async refundAndClose(orderId: string, reason: string): Promise<void> {
+      await refundOrder(db, orderId);
+      await settle(orderId, 'refunded', reason);
+    },
+
+    async failOrder(orderId: string, reason: string): Promise<void> {
+      await settle(orderId, 'failed', reason);
+    },
+  };
+}

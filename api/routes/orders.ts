@@ -1,0 +1,121 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Order } from '@prisma/client';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { roleFromDb } from '../../domain/roles';
+import { claimTokenFor } from '../../store/claims';
+import {
+  createOrder,
+  findOrderDetail,
+  MixedCurrencies,
+  OrderConflict,
+  type OrderDetail,
+  orderView,
+  UnknownSkus,
+  UnsupportedKind,
+} from '../../store/orders';
+import type { orderWorkflow } from '../../workflows/order';
+import type { ApiDeps } from '../deps';
+import { callerOf, requireRole } from '../middleware/auth';
+import { idempotencyKeyOf } from '../middleware/idempotency-key';
+import { parseOr422, Problem, problems } from '../problem';
+import { SkuSchema } from './products';
+
+const Text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII');
+
+export const CreateOrderBody = z.strictObject({
+  externalOrderId: Text(128),
+  buyer: z.strictObject({
+    id: Text(128),
+    ip: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }),
+    deviceId: Text(128).optional(),
+  }),
+  items: z
+    .array(z.strictObject({ sku: SkuSchema, quantity: z.number().int().min(1).max(100) }))
+    .min(1)
+    .max(20),
+  callbackUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+});
+
+export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
+  const router = Router();
+
+  /** Starts the order's workflow unless it exists (running or finished): safe on every resubmission. */
+  async function ensureWorkflow(order: Order): Promise<void> {
+    try {
+      await temporal.workflow.start<typeof orderWorkflow>('orderWorkflow', {
+        workflowId: order.workflowId,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args: [{ orderId: order.id }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  router.post('/', requireRole('order-system'), async (req, res) => {
+    const idempotencyKey = idempotencyKeyOf(req);
+    const body = parseOr422(CreateOrderBody, req.body);
+    const client = callerOf(req);
+    let result: Awaited<ReturnType<typeof createOrder>>;
+    try {
+      result = await createOrder(db, client.id, body, idempotencyKey);
+    } catch (err) {
+      if (err instanceof UnknownSkus) throw new Problem(422, 'unknown_sku', err.message);
+      if (err instanceof UnsupportedKind) throw new Problem(422, 'unsupported_product_kind', err.message);
+      if (err instanceof MixedCurrencies) throw new Problem(422, 'mixed_currencies', 'all items must share one currency');
+      if (err instanceof OrderConflict) {
+        throw new Problem(409, 'idempotency_conflict', 'this externalOrderId or Idempotency-Key was used with a different body');
+      }
+      throw err;
+    }
+    // Also on a resubmission: if an earlier request died between commit and start, this heals it.
+    await ensureWorkflow(result.order);
+    const { order, created } = result;
+    if (created) req.log.info({ orderId: order.id, externalOrderId: order.externalOrderId }, 'order accepted');
+    res.status(created ? 202 : 200).json({ id: order.id, externalOrderId: order.externalOrderId, status: order.status });
+  });
+
+  /** Order systems see their own orders only; support, analysts and admins see all. */
+  function scopeFor(req: Request) {
+    const client = callerOf(req);
+    return roleFromDb(client.role) === 'order-system' ? { clientId: client.id } : {};
+  }
+
+  function present(req: Request, order: OrderDetail) {
+    const ownOrder = order.clientId === callerOf(req).id;
+    const claimUrl =
+      ownOrder && order.status === 'delivered' && order.claimNonce
+        ? `${config.PUBLIC_BASE_URL}/v1/claims/${claimTokenFor(config.CLAIM_TOKEN_SECRET, order.id, order.claimNonce)}`
+        : undefined;
+    return orderView(order, claimUrl);
+  }
+
+  router.get('/', async (req, res) => {
+    const query = parseOr422(z.object({ externalOrderId: Text(128), clientId: z.uuid().optional() }), req.query);
+    const found = await findOrderDetail(db, {
+      externalOrderId: query.externalOrderId,
+      ...(query.clientId ? { clientId: query.clientId } : {}),
+      ...scopeFor(req),
+    });
+    if (found.length === 0) throw problems.notFound('order');
+    if (found.length > 1) throw new Problem(409, 'ambiguous_external_order_id', 'several clients use this externalOrderId; add clientId');
+    res.json(present(req, found[0]!));
+  });
+
+  router.get('/:id', async (req, res) => {
+    const id = z.uuid().safeParse(req.params.id);
+    const [order] = id.success ? await findOrderDetail(db, { id: id.data, ...scopeFor(req) }) : [];
+    if (!order) throw problems.notFound('order');
+    res.json(present(req, order));
+  });
+
+  return router;
+}

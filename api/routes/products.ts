@@ -1,0 +1,34 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { MoneySchema } from '../../domain/money';
+import { createProduct, DuplicateSku, productView } from '../../store/products';
+import type { ApiDeps } from '../deps';
+import { actorOf, requireRole } from '../middleware/auth';
+import { parseOr422, Problem } from '../problem';
+
+export const SkuSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, . _ -');
+
+export const CreateProductBody = z.strictObject({
+  sku: SkuSchema,
+  name: z.string().trim().min(1).max(200),
+  kind: z.enum(['card_key', 'direct_topup']),
+  price: MoneySchema.extend({ minor: z.number().int().positive().max(100_000_000) }),
+});
+
+export function productsRouter({ db }: ApiDeps): Router {
+  const router = Router();
+  router.post('/', requireRole('admin'), async (req, res) => {
+    const body = parseOr422(CreateProductBody, req.body);
+    try {
+      res.status(201).json(productView(await createProduct(db, body, actorOf(req))));
+    } catch (err) {
+      if (err instanceof DuplicateSku) throw new Problem(409, 'sku_exists', `sku ${body.sku} already exists`);
+      throw err;
+    }
+  });
+  router.get('/', async (_req, res) => {
+    const products = await db.product.findMany({ orderBy: { sku: 'asc' } });
+    res.json({ products: products.map(productView) });
+  });
+  return router;
+}

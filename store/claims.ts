@@ -1,0 +1,70 @@
+// One-time claim links. The token is derived (HMAC under CLAIM_TOKEN_SECRET) from the order
+// id and a random nonce, so the API can show the link again without storing the token; the
+// database holds only the nonce and the token's SHA-256, useless without the secret.
+import { randomBytes } from 'node:crypto';
+import type { Keyring } from '../infra/crypto';
+import { hmacHex, sha256Hex } from '../infra/crypto';
+import type { Db, DbTx } from '../infra/db';
+import { recordAudit } from './audit';
+import { openKey } from './inventory';
+
+export function claimTokenFor(secret: string, orderId: string, nonce: string): string {
+  return hmacHex(secret, `claim:${orderId}:${nonce}`);
+}
+
+/** Creates the order's claim token once (keeps an existing one, so retries are harmless). */
+export async function issueClaim(tx: DbTx, secret: string, orderId: string): Promise<void> {
+  const nonce = randomBytes(16).toString('hex');
+  await tx.order.updateMany({
+    where: { id: orderId, claimNonce: null },
+    data: { claimNonce: nonce, claimTokenHash: sha256Hex(claimTokenFor(secret, orderId, nonce)) },
+  });
+}
+
+export type ClaimOutcome =
+  | { kind: 'not_found' }
+  | { kind: 'gone' }
+  | { kind: 'revealed'; orderId: string; items: { sku: string; codes: string[] }[] };
+
+/**
+ * Reveals an order's codes exactly once: the conditional update on claimed_at lets only one
+ * of any number of concurrent claims through. The reveal is audited with time and ip.
+ */
+export async function redeemClaim(db: Db, keyring: Keyring, token: string, ip: string): Promise<ClaimOutcome> {
+  const order = await db.order.findUnique({ where: { claimTokenHash: sha256Hex(token) }, select: { id: true, status: true } });
+  if (!order || order.status !== 'delivered') return { kind: 'not_found' };
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.order.updateMany({
+      where: { id: order.id, claimedAt: null, status: 'delivered' },
+      data: { claimedAt: new Date() },
+    });
+    if (count === 0) return { kind: 'gone' } as const;
+    const items = await tx.orderItem.findMany({
+      where: { orderId: order.id },
+      orderBy: { position: 'asc' },
+      include: { units: { orderBy: { createdAt: 'asc' }, select: { cardKeyId: true } } },
+    });
+    const keyIds = items.flatMap((i) => i.units.map((u) => u.cardKeyId)).filter((id): id is string => id !== null);
+    const keys = new Map(
+      (await tx.cardKey.findMany({ where: { id: { in: keyIds } } })).map((k) => [k.id, k] as const),
+    );
+    await recordAudit(tx, {
+      actor: 'buyer',
+      action: 'claim.revealed',
+      subjectType: 'order',
+      subjectId: order.id,
+      details: { ip, keys: keyIds.length },
+    });
+    return {
+      kind: 'revealed',
+      orderId: order.id,
+      items: items.map((item) => ({
+        sku: item.sku,
+        codes: item.units.flatMap((u) => {
+          const key = u.cardKeyId ? keys.get(u.cardKeyId) : undefined;
+          return key ? [openKey(keyring, key)] : [];
+        }),
+      })),
+    } as const;
+  });
+}

@@ -1,0 +1,53 @@
+// Shared setup for order tests, all through the public API as an operator and a shop would.
+import { randomUUID } from 'node:crypto';
+import { createClientViaApi, adminKey } from './clients';
+import { clientFor } from './http';
+import type { TestStack } from './stack';
+
+export const PRICE = 1500;
+
+export function uniqueCodes(n: number, prefix = 'VIP'): string[] {
+  return Array.from({ length: n }, () => `${prefix}-${randomUUID().toUpperCase()}`);
+}
+
+/** An admin-created product with `stock` imported keys, and a shop with a topped-up balance. */
+export async function shopWithStock(stack: TestStack, options: { stock: number; topUp: number; webhookUrl?: string }) {
+  const admin = clientFor(stack.url, await adminKey(stack));
+  const sku = `vip-${randomUUID().slice(0, 8)}`;
+  const product = await admin.post('/v1/products', {
+    sku,
+    name: 'Video VIP 1 month',
+    kind: 'card_key',
+    price: { minor: PRICE, currency: 'CNY' },
+  });
+  if (product.status !== 201) throw new Error(`product: ${product.status} ${product.text}`);
+  const codes = uniqueCodes(options.stock);
+  if (codes.length > 0) {
+    const batch = await admin.post('/v1/inventory/batches', { sku, keys: codes, supplier: 'acme' });
+    if (batch.status !== 201) throw new Error(`batch: ${batch.status} ${batch.text}`);
+  }
+  const shop = await createClientViaApi(stack, 'order-system', {
+    name: `shop ${sku}`,
+    ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}),
+  });
+  if (options.topUp > 0) {
+    const topup = await admin.post(`/v1/clients/${shop.id}/topups`, { amount: { minor: options.topUp, currency: 'CNY' } });
+    if (topup.status !== 201) throw new Error(`topup: ${topup.status} ${topup.text}`);
+  }
+  return { sku, codes, shop, api: clientFor(stack.url, shop.apiKey), admin };
+}
+
+export function orderBody(sku: string, quantity = 1, externalOrderId = `ext-${randomUUID()}`) {
+  return { externalOrderId, buyer: { id: 'buyer-1', ip: '203.0.113.7', deviceId: 'dev-1' }, items: [{ sku, quantity }] };
+}
+
+/** Polls GET /v1/orders/:id until the status is terminal. */
+export async function waitForTerminal(api: ReturnType<typeof clientFor>, orderId: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api.get(`/v1/orders/${orderId}`);
+    if (['delivered', 'failed', 'refunded'].includes(res.body?.status)) return res.body;
+    if (Date.now() > deadline) throw new Error(`order ${orderId} still ${res.body?.status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
