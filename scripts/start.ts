@@ -8,9 +8,9 @@ import { loadConfigOrExit } from '../infra/config';
 import { keyringFrom } from '../infra/crypto';
 import { createDb, ensureDatabase } from '../infra/db';
 import { DEMO_CLIENT_KEY, seedDemoData } from './lib/demo-data';
+import { nodeTsArgs, ROOT } from './lib/node-ts';
 import { type DevServer, isTemporalReachable, startTemporalDevServer, stopChild } from './lib/temporal-dev-server';
 
-const ROOT = path.join(__dirname, '..');
 const DATA_DIR = path.resolve(ROOT, process.env.DEV_DATA_DIR ?? '.data');
 const log = (line: string) => process.stdout.write(`[start] ${line}\n`);
 
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     ['worker', 'workers/main.ts'],
     ['api', 'api/main.ts'],
   ] as const) {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, entry)], {
+    const child = spawn(process.execPath, nodeTsArgs(entry), {
       cwd: ROOT,
       env: process.env,
       stdio: ['ignore', 'pipe', 'pipe'],

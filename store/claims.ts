@@ -31,7 +31,10 @@ export type ClaimOutcome =
  * of any number of concurrent claims through. The reveal is audited with time and ip.
  */
 export async function redeemClaim(db: Db, keyring: Keyring, token: string, ip: string): Promise<ClaimOutcome> {
-  const order = await db.order.findUnique({ where: { claimTokenHash: sha256Hex(token) }, select: { id: true, status: true } });
+  const order = await db.order.findUnique({
+    where: { claimTokenHash: sha256Hex(token) },
+    select: { id: true, status: true },
+  });
   if (!order || order.status !== 'delivered') return { kind: 'not_found' };
   return db.$transaction(async (tx) => {
     const { count } = await tx.order.updateMany({
@@ -45,9 +48,7 @@ export async function redeemClaim(db: Db, keyring: Keyring, token: string, ip: s
       include: { units: { orderBy: { createdAt: 'asc' }, select: { cardKeyId: true } } },
     });
     const keyIds = items.flatMap((i) => i.units.map((u) => u.cardKeyId)).filter((id): id is string => id !== null);
-    const keys = new Map(
-      (await tx.cardKey.findMany({ where: { id: { in: keyIds } } })).map((k) => [k.id, k] as const),
-    );
+    const keys = new Map((await tx.cardKey.findMany({ where: { id: { in: keyIds } } })).map((k) => [k.id, k] as const));
     await recordAudit(tx, {
       actor: 'buyer',
       action: 'claim.revealed',

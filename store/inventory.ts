@@ -176,7 +176,10 @@ async function reserveOne(tx: DbTx, unitId: string, productId: string): Promise<
     where: { id: key.id },
     data: { status: 'reserved', reservedByUnitId: unitId, reservedAt: new Date() },
   });
-  await tx.orderUnit.update({ where: { id: unitId }, data: { cardKeyId: key.id, status: 'reserved', source: 'inventory' } });
+  await tx.orderUnit.update({
+    where: { id: unitId },
+    data: { cardKeyId: key.id, status: 'reserved', source: 'inventory' },
+  });
   return key.id;
 }
 

@@ -17,7 +17,10 @@ export async function balanceOf(db: DbTx, clientId: string, currency: string): P
 }
 
 /** Inserts the entry unless its idempotency key exists; returns the stored entry either way. */
-async function appendOnce(tx: DbTx, data: Prisma.LedgerEntryUncheckedCreateInput): Promise<{ entry: LedgerEntry; created: boolean }> {
+async function appendOnce(
+  tx: DbTx,
+  data: Prisma.LedgerEntryUncheckedCreateInput,
+): Promise<{ entry: LedgerEntry; created: boolean }> {
   const existing = await tx.ledgerEntry.findUnique({ where: { idempotencyKey: data.idempotencyKey } });
   if (existing) return { entry: existing, created: false };
   return { entry: await tx.ledgerEntry.create({ data }), created: true };

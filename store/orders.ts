@@ -115,7 +115,8 @@ export async function createOrder(
             unitPriceMinor: product.priceMinor,
           },
         });
-        for (let n = 0; n < item.quantity; n++) units.push({ orderId: order.id, itemId: row.id, productId: product.id });
+        for (let n = 0; n < item.quantity; n++)
+          units.push({ orderId: order.id, itemId: row.id, productId: product.id });
       }
       await tx.orderUnit.createMany({ data: units });
       return order;
@@ -146,7 +147,10 @@ export async function transitionOrder(tx: DbTx, orderId: string, to: OrderStatus
 }
 
 const orderDetail = {
-  items: { orderBy: { position: 'asc' }, include: { units: { orderBy: { createdAt: 'asc' }, select: { id: true, status: true } } } },
+  items: {
+    orderBy: { position: 'asc' },
+    include: { units: { orderBy: { createdAt: 'asc' }, select: { id: true, status: true } } },
+  },
   history: { orderBy: { id: 'asc' } },
 } satisfies P.OrderInclude;
 

@@ -7,10 +7,16 @@ import type { OrderStatus } from '../domain/order-status';
 import { type OrderInput, type OrderProgress, statusQuery } from './order-messages';
 
 // Database steps: retried until the database answers again (a restart must lose nothing);
-// business refusals (no balance, no stock) are final.
+// business refusals (no balance, no stock) are final. Each step takes milliseconds, so 15 s
+// is only how long a step lost with a killed worker waits before another worker retries it.
 const steps = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
+  startToCloseTimeout: '15s',
+  retry: {
+    initialInterval: '200ms',
+    backoffCoefficient: 2,
+    maximumInterval: '10s',
+    nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
+  },
 });
 
 // Webhooks: the receiver may be down for a while; ten attempts over about eight minutes,

@@ -22,7 +22,9 @@ export function topupsRouter({ db }: ApiDeps): Router {
       { clientId, minor: amount.minor, currency: amount.currency, idempotencyKey: ledgerKeys.topup(clientId, key) },
       actorOf(req),
     );
-    res.status(created ? 201 : 200).json({ entry: entryView(entry), available: { minor: Number(balance), currency: amount.currency } });
+    res
+      .status(created ? 201 : 200)
+      .json({ entry: entryView(entry), available: { minor: Number(balance), currency: amount.currency } });
   });
   return router;
 }

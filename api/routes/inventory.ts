@@ -28,7 +28,8 @@ export function inventoryRouter({ db, keyring, config }: ApiDeps): Router {
     const body = parseOr422(ImportBatchBody, req.body);
     const product = await db.product.findUnique({ where: { sku: body.sku } });
     if (!product) throw new Problem(422, 'unknown_sku', `unknown sku ${body.sku}`);
-    if (product.kind !== 'card_key') throw new Problem(422, 'not_a_card_key_product', `${body.sku} is not delivered as card keys`);
+    if (product.kind !== 'card_key')
+      throw new Problem(422, 'not_a_card_key_product', `${body.sku} is not delivered as card keys`);
     const result = await importKeys(
       db,
       { keyring, fingerprintSecret: config.KEY_FINGERPRINT_SECRET },

@@ -40,7 +40,10 @@ export const CreateOrderBody = z.strictObject({
     .array(z.strictObject({ sku: SkuSchema, quantity: z.number().int().min(1).max(100) }))
     .min(1)
     .max(20),
-  callbackUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  callbackUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .optional(),
 });
 
 export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
@@ -70,9 +73,14 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
     } catch (err) {
       if (err instanceof UnknownSkus) throw new Problem(422, 'unknown_sku', err.message);
       if (err instanceof UnsupportedKind) throw new Problem(422, 'unsupported_product_kind', err.message);
-      if (err instanceof MixedCurrencies) throw new Problem(422, 'mixed_currencies', 'all items must share one currency');
+      if (err instanceof MixedCurrencies)
+        throw new Problem(422, 'mixed_currencies', 'all items must share one currency');
       if (err instanceof OrderConflict) {
-        throw new Problem(409, 'idempotency_conflict', 'this externalOrderId or Idempotency-Key was used with a different body');
+        throw new Problem(
+          409,
+          'idempotency_conflict',
+          'this externalOrderId or Idempotency-Key was used with a different body',
+        );
       }
       throw err;
     }
@@ -80,7 +88,9 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
     await ensureWorkflow(result.order);
     const { order, created } = result;
     if (created) req.log.info({ orderId: order.id, externalOrderId: order.externalOrderId }, 'order accepted');
-    res.status(created ? 202 : 200).json({ id: order.id, externalOrderId: order.externalOrderId, status: order.status });
+    res
+      .status(created ? 202 : 200)
+      .json({ id: order.id, externalOrderId: order.externalOrderId, status: order.status });
   });
 
   /** Order systems see their own orders only; support, analysts and admins see all. */
@@ -106,7 +116,8 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
       ...scopeFor(req),
     });
     if (found.length === 0) throw problems.notFound('order');
-    if (found.length > 1) throw new Problem(409, 'ambiguous_external_order_id', 'several clients use this externalOrderId; add clientId');
+    if (found.length > 1)
+      throw new Problem(409, 'ambiguous_external_order_id', 'several clients use this externalOrderId; add clientId');
     res.json(present(req, found[0]!));
   });
 

@@ -44,7 +44,11 @@ test('an order of two units is delivered, claimed once, and announced by a signe
 
   // The workflow's live status query agrees.
   const handle = stack.deps.temporal.workflow.getHandle(`order:${shop.id}:${body.externalOrderId}`);
-  await expect(handle.query(statusQuery)).resolves.toMatchObject({ status: 'delivered', unitsTotal: 2, unitsReserved: 2 });
+  await expect(handle.query(statusQuery)).resolves.toMatchObject({
+    status: 'delivered',
+    unitsTotal: 2,
+    unitsReserved: 2,
+  });
 
   // Lookup by externalOrderId returns the same order.
   expect((await api.get(`/v1/orders?externalOrderId=${body.externalOrderId}`)).body.id).toBe(order.id);

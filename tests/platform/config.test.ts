@@ -1,9 +1,8 @@
 // Acceptance: each missing or malformed variable produces one clear line naming it and exit
 // code 1; production refuses development secrets.
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { DEV_SECRETS, parseConfig, ConfigError } from '../../infra/config';
-import { ROOT } from '../support/stack';
+import { nodeTsArgs, ROOT } from '../../scripts/lib/node-ts';
 
 const GOOD_PRODUCTION = {
   NODE_ENV: 'production',
@@ -65,7 +64,7 @@ test('development falls back to the development secrets', () => {
 });
 
 test.each([['api/main.ts'], ['workers/main.ts']])('%s exits 1 printing one line per bad variable', (entry) => {
-  const run = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, entry)], {
+  const run = spawnSync(process.execPath, nodeTsArgs(entry), {
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'production', API_PORT: 'eighty' },
     encoding: 'utf8',

@@ -31,14 +31,20 @@ export async function shopWithStock(stack: TestStack, options: { stock: number; 
     ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}),
   });
   if (options.topUp > 0) {
-    const topup = await admin.post(`/v1/clients/${shop.id}/topups`, { amount: { minor: options.topUp, currency: 'CNY' } });
+    const topup = await admin.post(`/v1/clients/${shop.id}/topups`, {
+      amount: { minor: options.topUp, currency: 'CNY' },
+    });
     if (topup.status !== 201) throw new Error(`topup: ${topup.status} ${topup.text}`);
   }
   return { sku, codes, shop, api: clientFor(stack.url, shop.apiKey), admin };
 }
 
 export function orderBody(sku: string, quantity = 1, externalOrderId = `ext-${randomUUID()}`) {
-  return { externalOrderId, buyer: { id: 'buyer-1', ip: '203.0.113.7', deviceId: 'dev-1' }, items: [{ sku, quantity }] };
+  return {
+    externalOrderId,
+    buyer: { id: 'buyer-1', ip: '203.0.113.7', deviceId: 'dev-1' },
+    items: [{ sku, quantity }],
+  };
 }
 
 /** Polls GET /v1/orders/:id until the status is terminal. */

@@ -4,7 +4,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   DefaultLogger,
@@ -20,10 +19,11 @@ import { keyringFrom } from '../../infra/crypto';
 import { createDb, type Db } from '../../infra/db';
 import { createLogger, type Logger } from '../../infra/logger';
 import { connectTemporal } from '../../infra/temporal';
+import { nodeTsArgs, ROOT } from '../../scripts/lib/node-ts';
 import { stopChild } from '../../scripts/lib/temporal-dev-server';
 import { createFulfillmentWorker } from '../../workers/fulfillment-worker';
 
-export const ROOT = path.join(__dirname, '../..');
+export { ROOT };
 
 // The SDK runtime is one per process and logs worker state changes at INFO; tests want quiet.
 try {
@@ -117,7 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
 
 /** The real worker entry point as a child process, for crash and shutdown tests. */
 export function spawnWorkerProcess(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'workers/main.ts')], {
+  return spawn(process.execPath, nodeTsArgs('workers/main.ts'), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
