@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadConfigOrExit } from '../infra/config';
 import { keyringFrom } from '../infra/crypto';
 import { createDb, ensureDatabase } from '../infra/db';
-import { DEMO_CLIENT_KEY, seedDemoData } from './lib/demo-data';
+import { DEMO_CLIENT_KEY, DEMO_SKU, seedDemoData } from './lib/demo-data';
 import { nodeTsArgs, ROOT } from './lib/node-ts';
 import { type DevServer, isTemporalReachable, startTemporalDevServer, stopChild } from './lib/temporal-dev-server';
 
@@ -82,7 +82,11 @@ async function main(): Promise<void> {
   const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
   await waitForReady(apiUrl);
   const db = createDb(config.DATABASE_URL, 2);
-  const { seeded } = await seedDemoData(db, keyringFrom(config.KEY_ENCRYPTION_KEY_ID, config.KEY_ENCRYPTION_KEY));
+  const { seeded } = await seedDemoData(
+    db,
+    keyringFrom(config.KEY_ENCRYPTION_KEY_ID, config.KEY_ENCRYPTION_KEY),
+    config,
+  );
   await db.$disconnect();
   if (seeded) log('demo data seeded');
 
@@ -97,8 +101,10 @@ async function main(): Promise<void> {
       `  Demo key     ${DEMO_CLIENT_KEY}   (role order-system)`,
       `  Logs         ${path.join(DATA_DIR, 'logs')}`,
       '',
-      'Try it (runs one workflow end to end: API → Temporal → worker → PostgreSQL):',
-      `  curl -s -X POST -H 'Authorization: Bearer ${config.BOOTSTRAP_ADMIN_KEY}' ${apiUrl}/v1/probes`,
+      'Order one card key as the demo shop, then read the order (its claimUrl reveals the key once):',
+      `  curl -s -X POST ${apiUrl}/v1/orders -H 'Authorization: Bearer ${DEMO_CLIENT_KEY}' -H 'Content-Type: application/json' \\`,
+      `    -d '{"externalOrderId":"demo-'"$(date +%s)"'","buyer":{"id":"buyer-1","ip":"203.0.113.7"},"items":[{"sku":"${DEMO_SKU}","quantity":1}]}'`,
+      `  curl -s ${apiUrl}/v1/orders/<id from above> -H 'Authorization: Bearer ${DEMO_CLIENT_KEY}'`,
       '',
       'Ctrl-C stops everything.',
       '',

@@ -1,6 +1,12 @@
 import type { Prisma } from '@prisma/client';
 import type { DbTx } from '../infra/db';
 
+/** Who did something: an API client, or a named system actor ("demo-seed", "cli:keys-import"). */
+export interface Actor {
+  clientId: string | null;
+  name: string;
+}
+
 export interface AuditEntry {
   actorClientId?: string | null;
   actor: string;

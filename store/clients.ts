@@ -2,7 +2,7 @@ import type { Client } from '@prisma/client';
 import { type Db, type DbTx, Prisma } from '../infra/db';
 import { type Keyring, open, randomToken, seal, sha256Hex } from '../infra/crypto';
 import { type Role, roleToDb } from '../domain/roles';
-import { recordAudit } from './audit';
+import { type Actor, recordAudit } from './audit';
 
 const API_KEY_PREFIX = 'rp_';
 const WEBHOOK_SECRET_AAD = 'webhook-secret';
@@ -24,7 +24,7 @@ export async function createClient(
   db: Db,
   keyring: Keyring,
   input: NewClient,
-  actor: { clientId: string | null; name: string },
+  actor: Actor,
 ): Promise<CreatedClient> {
   const apiKey = randomToken(API_KEY_PREFIX);
   const webhookSecret = randomToken('whsec_');

@@ -3,7 +3,7 @@
 import type { Product } from '@prisma/client';
 import { type Keyring, hmacHex, open, seal } from '../infra/crypto';
 import type { Db, DbTx } from '../infra/db';
-import { recordAudit } from './audit';
+import { type Actor, recordAudit } from './audit';
 
 /** Keys are sealed with their product id as associated data: a ciphertext moved to another product will not open. */
 const keyAad = (productId: string) => `card-key:${productId}`;
@@ -42,7 +42,7 @@ export async function importKeys(
     keys: Iterable<string> | AsyncIterable<string>;
     supplier?: string | undefined;
     costMinor?: number | undefined;
-    actor: { clientId: string | null; name: string };
+    actor: Actor;
     onProgress?: (done: number) => void;
   },
 ): Promise<ImportResult> {

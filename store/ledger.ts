@@ -3,7 +3,7 @@
 import type { LedgerEntry } from '@prisma/client';
 import type { Db, DbTx } from '../infra/db';
 import { Prisma } from '../infra/db';
-import { recordAudit } from './audit';
+import { type Actor, recordAudit } from './audit';
 
 export const ledgerKeys = {
   topup: (clientId: string, key: string) => `topup:${clientId}:${key}`,
@@ -33,7 +33,7 @@ async function lockClient(tx: DbTx, clientId: string): Promise<void> {
 export async function topUp(
   db: Db,
   input: { clientId: string; minor: number; currency: string; idempotencyKey: string },
-  actor: { clientId: string; name: string },
+  actor: Actor,
 ) {
   return db.$transaction(async (tx) => {
     await lockClient(tx, input.clientId);

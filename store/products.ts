@@ -1,7 +1,7 @@
 import type { Product, ProductKind } from '@prisma/client';
 import type { Db } from '../infra/db';
 import { Prisma } from '../infra/db';
-import { recordAudit } from './audit';
+import { type Actor, recordAudit } from './audit';
 
 export interface NewProduct {
   sku: string;
@@ -12,7 +12,7 @@ export interface NewProduct {
 
 export class DuplicateSku extends Error {}
 
-export async function createProduct(db: Db, input: NewProduct, actor: { clientId: string; name: string }) {
+export async function createProduct(db: Db, input: NewProduct, actor: Actor) {
   try {
     return await db.$transaction(async (tx) => {
       const product = await tx.product.create({

@@ -1,6 +1,7 @@
 import type { Client } from '@prisma/client';
 import type { RequestHandler } from 'express';
 import type { Db } from '../../infra/db';
+import type { Actor } from '../../store/audit';
 import { findClientByApiKey } from '../../store/clients';
 import { type Role, roleFromDb } from '../../domain/roles';
 import { problems } from '../problem';
@@ -29,7 +30,7 @@ export function callerOf(req: { client?: Client }): Client {
   return req.client;
 }
 
-export function actorOf(req: { client?: Client }): { clientId: string; name: string } {
+export function actorOf(req: { client?: Client }): Actor {
   const client = callerOf(req);
   return { clientId: client.id, name: `client:${client.name}` };
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { dropDatabase } from '../../infra/db';
 import { freePort } from '../support/global-setup';
 import { clientFor } from '../support/http';
+import { waitForTerminal } from '../support/orders';
 import { ROOT } from '../support/stack';
 
 jest.setTimeout(180_000);
@@ -55,6 +56,16 @@ test('npm start prints the URLs and keys, serves a workflow, and Ctrl-C stops ev
     const probe = await clientFor(apiUrl, adminKey).post('/v1/probes');
     expect(probe.status).toBe(201);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+
+    // The printed curl, run as printed, orders a demo key that gets delivered.
+    const lines = output.split('\n');
+    const at = lines.findIndex((l) => l.trim().startsWith('curl -s -X POST') && l.includes('/v1/orders'));
+    const curl = spawnSync('bash', ['-c', `${lines[at]}\n${lines[at + 1]}`], { encoding: 'utf8' });
+    const accepted = JSON.parse(curl.stdout);
+    expect(accepted).toMatchObject({ status: 'received' });
+    const demoKey = /Demo key\s+(\S+)/.exec(output)?.[1];
+    const order = await waitForTerminal(clientFor(apiUrl, demoKey), accepted.id);
+    expect(order.status).toBe('delivered');
   } finally {
     process.kill(-child.pid!, 'SIGINT');
     await exited;
