@@ -1,6 +1,6 @@
 // Order steps. Each is idempotent on the order id: a retried or replayed attempt finds its
 // own earlier effect and does nothing more.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 import type { OrderStatus } from '../domain/order-status';
 import { issueClaim } from '../store/claims';
@@ -30,10 +30,13 @@ export function orderActivities({ db, config, logger }: ActivityDeps) {
       const order = await db.order.findUniqueOrThrow({ where: { id: orderId } });
       const outcome = await debitForOrder(db, order);
       if (!outcome.ok) {
-        throw ApplicationFailure.nonRetryable(
-          `insufficient balance: ${order.amountMinor} ${order.currency} needed, ${outcome.available} available`,
-          FailureType.InsufficientBalance,
-        );
+        // BENIGN: a declined order is business as usual, not an error to alert on.
+        throw ApplicationFailure.create({
+          message: `insufficient balance: ${order.amountMinor} ${order.currency} needed, ${outcome.available} available`,
+          type: FailureType.InsufficientBalance,
+          nonRetryable: true,
+          category: ApplicationFailureCategory.BENIGN,
+        });
       }
     },
 
