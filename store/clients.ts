@@ -20,12 +20,7 @@ export interface CreatedClient {
   webhookSecret: string;
 }
 
-export async function createClient(
-  db: Db,
-  keyring: Keyring,
-  input: NewClient,
-  actor: Actor,
-): Promise<CreatedClient> {
+export async function createClient(db: Db, keyring: Keyring, input: NewClient, actor: Actor): Promise<CreatedClient> {
   const apiKey = randomToken(API_KEY_PREFIX);
   const webhookSecret = randomToken('whsec_');
   const client = await db.$transaction(async (tx) => {
