@@ -12,33 +12,33 @@ export function createDb(databaseUrl: string, poolSize = 10): Db {
   return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
 }
 
-/** Creates the database named in the URL when it does not exist yet (dev stack and tests). */
-export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+/** Runs `fn` on a connection to the server's `postgres` database, with the target's name. */
+async function withServer<T>(databaseUrl: string, fn: (admin: PgClient, name: string) => Promise<T>): Promise<T> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!/^[\w-]+$/.test(name)) throw new Error(`refusing to create a database named ${JSON.stringify(name)}`);
+  if (!/^[\w-]+$/.test(name)) throw new Error(`refusing to manage a database named ${JSON.stringify(name)}`);
   url.pathname = '/postgres';
   const admin = new PgClient({ connectionString: url.toString() });
   await admin.connect();
   try {
-    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (found.rowCount) return false;
-    await admin.query(`CREATE DATABASE "${name}"`);
-    return true;
+    return await fn(admin, name);
   } finally {
     await admin.end();
   }
 }
 
-export async function dropDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  url.pathname = '/postgres';
-  const admin = new PgClient({ connectionString: url.toString() });
-  await admin.connect();
-  try {
+/** Creates the database named in the URL when it does not exist yet (dev stack and tests). */
+export function ensureDatabase(databaseUrl: string): Promise<boolean> {
+  return withServer(databaseUrl, async (admin, name) => {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount) return false;
+    await admin.query(`CREATE DATABASE "${name}"`);
+    return true;
+  });
+}
+
+export function dropDatabase(databaseUrl: string): Promise<void> {
+  return withServer(databaseUrl, async (admin, name) => {
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  });
 }

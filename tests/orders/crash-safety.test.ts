@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { spawnWorkerProcess, startStack, stopChild, type TestStack } from '../support/stack';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
@@ -32,11 +33,11 @@ test('orders in flight survive a SIGKILLed worker exactly once', async () => {
   const orderIds: string[] = accepted.map((r) => r.body.id);
 
   // Kill as soon as the first order is delivered: the rest are somewhere in the middle.
-  const deadline = Date.now() + 60_000;
-  while ((await stack.db.order.count({ where: { id: { in: orderIds }, status: 'delivered' } })) === 0) {
-    if (Date.now() > deadline) throw new Error('no order delivered before the kill');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(
+    async () => (await stack.db.order.count({ where: { id: { in: orderIds }, status: 'delivered' } })) > 0,
+    'a first delivery before the kill',
+    60_000,
+  );
   worker.kill('SIGKILL');
   await once(worker, 'exit');
   const settledAtKill = await stack.db.order.count({

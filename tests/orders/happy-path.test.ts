@@ -6,6 +6,7 @@ import { statusQuery } from '../../workflows/order-messages';
 import { clientFor, expectProblem } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
+import { waitFor } from '../support/wait';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 
 const logLines: string[] = [];
@@ -74,7 +75,7 @@ test('an order of two units is delivered, claimed once, and announced by a signe
   expect(reveal?.details).toMatchObject({ ip: expect.any(String) });
 
   // Webhook: received once, signed with the client's secret over the raw body.
-  await waitFor(() => receiver.received.some((w) => w.body.data?.orderId === order.id));
+  await waitFor(() => receiver.received.some((w) => w.body.data?.orderId === order.id), 'the webhook');
   const hook = receiver.received.find((w) => w.body.data?.orderId === order.id)!;
   expect(hook.body).toMatchObject({
     type: 'order.delivered',
@@ -105,11 +106,3 @@ test('an order of two units is delivered, claimed once, and announced by a signe
   // The claim token is a secret too: it is not logged.
   expect(logs).not.toContain(claimPath.split('/').pop());
 });
-
-async function waitFor(predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

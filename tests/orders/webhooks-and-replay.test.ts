@@ -4,6 +4,7 @@
 import { Worker } from '@temporalio/worker';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { startStack, workflowBundle, type TestStack } from '../support/stack';
+import { waitFor } from '../support/wait';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 
 let stack: TestStack;
@@ -12,21 +13,13 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-async function waitFor(predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('a webhook receiver that fails twice still gets the event, and only once', async () => {
   const receiver = await startWebhookReceiver({ failFirst: 2 });
   try {
     const { sku, api } = await shopWithStock(stack, { stock: 2, topUp: 10 * PRICE, webhookUrl: receiver.url });
     const placed = await api.post('/v1/orders', orderBody(sku, 1));
     expect((await waitForTerminal(api, placed.body.id)).status).toBe('delivered');
-    await waitFor(() => receiver.received.length === 1);
+    await waitFor(() => receiver.received.length === 1, 'the webhook');
     await new Promise((r) => setTimeout(r, 500));
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]?.body).toMatchObject({ type: 'order.delivered', data: { orderId: placed.body.id } });
@@ -42,7 +35,7 @@ test("an order's callbackUrl takes precedence over the client's webhookUrl, for 
     const { sku, api } = await shopWithStock(stack, { stock: 2, topUp: PRICE, webhookUrl: clientHook.url });
     const placed = await api.post('/v1/orders', { ...orderBody(sku, 3), callbackUrl: orderHook.url });
     expect((await waitForTerminal(api, placed.body.id)).status).toBe('failed');
-    await waitFor(() => orderHook.received.length === 1);
+    await waitFor(() => orderHook.received.length === 1, 'the webhook');
     expect(orderHook.received[0]?.body).toMatchObject({ type: 'order.failed', data: { status: 'failed' } });
     expect(clientHook.received).toHaveLength(0);
   } finally {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createClientViaApi, adminKey } from './clients';
 import { clientFor } from './http';
 import type { TestStack } from './stack';
+import { waitFor } from './wait';
 
 export const PRICE = 1500;
 
@@ -47,13 +48,16 @@ export function orderBody(sku: string, quantity = 1, externalOrderId = `ext-${ra
   };
 }
 
-/** Polls GET /v1/orders/:id until the status is terminal. */
+/** Polls GET /v1/orders/:id until the status is terminal, and returns the order. */
 export async function waitForTerminal(api: ReturnType<typeof clientFor>, orderId: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await api.get(`/v1/orders/${orderId}`);
-    if (['delivered', 'failed', 'refunded'].includes(res.body?.status)) return res.body;
-    if (Date.now() > deadline) throw new Error(`order ${orderId} still ${res.body?.status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let order: any;
+  await waitFor(
+    async () => {
+      order = (await api.get(`/v1/orders/${orderId}`)).body;
+      return ['delivered', 'failed', 'refunded'].includes(order?.status);
+    },
+    `order ${orderId} to settle`,
+    timeoutMs,
+  );
+  return order;
 }

@@ -25,9 +25,10 @@ import { createFulfillmentWorker } from '../../workers/fulfillment-worker';
 
 export { ROOT };
 
-// The SDK runtime is one per process and logs worker state changes at INFO; tests want quiet.
+// The SDK runtime is one per process; it logs worker states and expected activity failures
+// (the webhook tests' 503s) below ERROR, which tests do not need to see.
 try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 } catch {
   // already installed by an earlier test file in this process
 }
