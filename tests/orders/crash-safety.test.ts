@@ -74,3 +74,14 @@ test('orders in flight survive a SIGKILLed worker exactly once', async () => {
   }
   expect(await stack.db.order.count({ where: { clientId: shop.id } })).toBe(orderIds.length);
 });
+
+test('SIGTERM stops the worker gracefully: it logs its stop and exits 0', async () => {
+  const child = spawnWorkerProcess({ TEMPORAL_TASK_QUEUE: stack.taskQueue, LOG_LEVEL: 'info' });
+  let out = '';
+  child.stdout?.on('data', (chunk) => (out += chunk));
+  await waitFor(() => out.includes('"worker started"'), 'the worker to start', 60_000);
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  expect(code).toBe(0);
+  expect(out).toContain('"worker stopped"');
+});
