@@ -18,7 +18,8 @@ export class Problem extends Error {
 
   toJSON(instance: string, requestId: string) {
     return {
-      type: `https://docs.rights-platform.dev/problems/${this.code}`,
+      // A URN rather than a URL: nothing is published at an address yet, and `code` is the contract.
+      type: `urn:rights-platform:problem:${this.code}`,
       title: this.message,
       status: this.status,
       code: this.code,
