@@ -5,13 +5,13 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { CardKeySchema } from '../domain/card-key';
 import { loadConfigOrExit } from '../infra/config';
 import { keyringFrom } from '../infra/crypto';
 import { createDb } from '../infra/db';
 import { importKeys } from '../store/inventory';
 
 const USAGE = 'usage: npm run keys:import -- --sku SKU [--supplier NAME] [--cost-minor N] file.csv';
-const MAX_KEY_LENGTH = 256;
 const HEADERS = new Set(['key', 'code', 'card_key']);
 /** Past this many, rejected lines are only counted, so a wrong file cannot flood the terminal. */
 const MAX_REPORTED_REJECTS = 100;
@@ -96,13 +96,10 @@ function firstField(line: string): string | undefined {
 }
 
 function problemWith(key: string): string | undefined {
-  if (key.length > MAX_KEY_LENGTH && [...key].length > MAX_KEY_LENGTH) {
-    return `longer than ${MAX_KEY_LENGTH} characters`;
-  }
-  if (/\p{Cc}/u.test(key)) return 'contains control characters';
   // The file is read as UTF-8; a replacement character means it was not (e.g. a GBK export).
   if (key.includes('\uFFFD')) return 'not valid UTF-8';
-  return undefined;
+  const checked = CardKeySchema.safeParse(key);
+  return checked.success ? undefined : checked.error.issues[0]?.message;
 }
 
 /** Progress on stderr: one redrawn line on a terminal, a line per ~10% otherwise (CI logs, tests). */

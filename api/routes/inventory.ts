@@ -1,18 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { CardKeySchema } from '../../domain/card-key';
 import { importKeys, inventoryCounts } from '../../store/inventory';
 import type { ApiDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
 import { parseOr422, Problem } from '../problem';
 import { SkuSchema } from './products';
-
-// Printable, no control characters; whitespace around a key is never part of it.
-const CardKeySchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(256)
-  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
 
 export const ImportBatchBody = z.strictObject({
   sku: SkuSchema,
