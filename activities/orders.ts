@@ -7,17 +7,23 @@ import { issueClaim } from '../store/claims';
 import { deliverKeys, releaseKeysForOrder, reserveKeysForOrder } from '../store/inventory';
 import { debitForOrder, refundOrder } from '../store/ledger';
 import { transitionOrder } from '../store/orders';
+import type { DbTx } from '../infra/db';
 import type { ActivityDeps } from './deps';
 
 export function orderActivities({ db, config, logger }: ActivityDeps) {
   const statusOf = async (orderId: string): Promise<OrderStatus> =>
     (await db.order.findUniqueOrThrow({ where: { id: orderId }, select: { status: true } })).status;
 
-  /** Runs a transition in its own transaction and logs it when it happened (not on a retry). */
-  const settle = async (orderId: string, to: OrderStatus, reason?: string) => {
-    if (await db.$transaction((tx) => transitionOrder(tx, orderId, to, reason))) {
-      logger.info({ orderId, status: to, reason }, 'order status changed');
-    }
+  /**
+   * Runs `effects` and the transition in one transaction, and logs the transition when it
+   * happened (not on a retry that found it done).
+   */
+  const settle = async (orderId: string, to: OrderStatus, reason?: string, effects?: (tx: DbTx) => Promise<void>) => {
+    const moved = await db.$transaction(async (tx) => {
+      await effects?.(tx);
+      return transitionOrder(tx, orderId, to, reason);
+    });
+    if (moved) logger.info({ orderId, status: to, reason }, 'order status changed');
   };
 
   return {
@@ -51,12 +57,10 @@ export function orderActivities({ db, config, logger }: ActivityDeps) {
     },
 
     async deliverOrder(orderId: string): Promise<void> {
-      const delivered = await db.$transaction(async (tx) => {
+      await settle(orderId, 'delivered', undefined, async (tx) => {
         await deliverKeys(tx, orderId);
         await issueClaim(tx, config.CLAIM_TOKEN_SECRET, orderId);
-        return transitionOrder(tx, orderId, 'delivered');
       });
-      if (delivered) logger.info({ orderId, status: 'delivered' }, 'order status changed');
     },
 
     async refundAndClose(orderId: string, reason: string): Promise<void> {

@@ -12,6 +12,7 @@ export const MoneySchema = z.strictObject({
 });
 export type Money = z.infer<typeof MoneySchema>;
 
-export function money(minor: number | bigint, currency: string): { minor: number; currency: string } {
+/** The API's money shape from database minor units (BIGINT arrives as bigint). */
+export function money(minor: number | bigint, currency: string): Money {
   return { minor: Number(minor), currency };
 }

@@ -41,10 +41,6 @@ export function open(keyring: Keyring, envelope: string, associatedData = ''): s
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
 }
 
-export function keyIdOf(envelope: string): string {
-  return envelope.split('.')[1] ?? '';
-}
-
 export function hmacHex(secret: string, message: string): string {
   return createHmac('sha256', secret).update(message).digest('hex');
 }

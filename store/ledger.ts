@@ -1,6 +1,7 @@
 // The prepaid balance: an append-only ledger whose entries are each made once by their
 // idempotency key. Debits lock the client row so concurrent orders cannot overdraw.
 import type { LedgerEntry } from '@prisma/client';
+import { money } from '../domain/money';
 import type { Db, DbTx } from '../infra/db';
 import { Prisma } from '../infra/db';
 import { type Actor, recordAudit } from './audit';
@@ -108,7 +109,7 @@ export function entryView(entry: LedgerEntry) {
   return {
     id: entry.id.toString(),
     kind: entry.kind,
-    amount: { minor: Number(entry.amountMinor), currency: entry.currency },
+    amount: money(entry.amountMinor, entry.currency),
     orderId: entry.orderId,
     at: entry.createdAt.toISOString(),
   };

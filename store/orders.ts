@@ -4,6 +4,7 @@ import type { Order, OrderStatus, Prisma as P } from '@prisma/client';
 import { sha256Hex } from '../infra/crypto';
 import type { Db, DbTx } from '../infra/db';
 import { Prisma } from '../infra/db';
+import { money } from '../domain/money';
 import { sourcesOf } from '../domain/order-status';
 import { workflowIds } from '../domain/workflow-ids';
 
@@ -165,7 +166,7 @@ export function orderView(order: OrderDetail, claimUrl?: string) {
     id: order.id,
     externalOrderId: order.externalOrderId,
     status: order.status,
-    amount: { minor: Number(order.amountMinor), currency: order.currency },
+    amount: money(order.amountMinor, order.currency),
     items: order.items.map((item) => ({
       sku: item.sku,
       quantity: item.quantity,

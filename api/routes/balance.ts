@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { CurrencySchema, MoneySchema } from '../../domain/money';
+import { randomUUID } from 'node:crypto';
+import { CurrencySchema, money, MoneySchema } from '../../domain/money';
 import { balanceOf, entryView, ledgerKeys, topUp } from '../../store/ledger';
 import type { ApiDeps } from '../deps';
 import { actorOf, callerOf, requireRole } from '../middleware/auth';
@@ -16,15 +17,13 @@ export function topupsRouter({ db }: ApiDeps): Router {
     const clientId = parseOr422(z.uuid(), (req.params as { id?: string }).id);
     const { amount } = parseOr422(TopUpBody, req.body);
     if (!(await db.client.findUnique({ where: { id: clientId } }))) throw problems.notFound('client');
-    const key = idempotencyKeyOf(req) ?? crypto.randomUUID();
+    const key = idempotencyKeyOf(req) ?? randomUUID();
     const { entry, created, balance } = await topUp(
       db,
       { clientId, minor: amount.minor, currency: amount.currency, idempotencyKey: ledgerKeys.topup(clientId, key) },
       actorOf(req),
     );
-    res
-      .status(created ? 201 : 200)
-      .json({ entry: entryView(entry), available: { minor: Number(balance), currency: amount.currency } });
+    res.status(created ? 201 : 200).json({ entry: entryView(entry), available: money(balance, amount.currency) });
   });
   return router;
 }
@@ -43,7 +42,7 @@ export function balanceRouter({ db }: ApiDeps): Router {
       take: 100,
     });
     res.json({
-      available: { minor: Number(await balanceOf(db, client.id, currency)), currency },
+      available: money(await balanceOf(db, client.id, currency), currency),
       entries: entries.map(entryView),
     });
   });

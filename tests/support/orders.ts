@@ -4,6 +4,7 @@ import { createClientViaApi, adminKey } from './clients';
 import { clientFor } from './http';
 import type { TestStack } from './stack';
 import { waitFor } from './wait';
+import { TERMINAL_STATUSES } from '../../domain/order-status';
 
 export const PRICE = 1500;
 
@@ -54,7 +55,7 @@ export async function waitForTerminal(api: ReturnType<typeof clientFor>, orderId
   await waitFor(
     async () => {
       order = (await api.get(`/v1/orders/${orderId}`)).body;
-      return ['delivered', 'failed', 'refunded'].includes(order?.status);
+      return TERMINAL_STATUSES.includes(order?.status);
     },
     `order ${orderId} to settle`,
     timeoutMs,
