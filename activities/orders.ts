@@ -1,75 +1,73 @@
-// Order steps. Each is idempotent on the order id: a retried or replayed attempt finds its
-// own earlier effect and does nothing more.
-import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+// Order steps: thin wrappers over the store's settle steps, run as local activities (short
+// database transactions). Each is idempotent on the order id and the keys the workflow
+// passes: a retried or replayed attempt finds its own earlier effect and does nothing more.
+import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 import type { OrderStatus } from '../domain/order-status';
-import { issueClaim } from '../store/claims';
-import { deliverKeys, releaseKeysForOrder, reserveKeysForOrder } from '../store/inventory';
-import { debitForOrder, refundOrder } from '../store/ledger';
-import { transitionOrder } from '../store/orders';
-import type { DbTx } from '../infra/db';
+import { reserveKeysForOrder } from '../store/inventory';
+import { beginOrder, closeUnfulfilled, deliverOrder } from '../store/orders';
+import { databaseErrorOf } from '../infra/db';
 import type { ActivityDeps } from './deps';
 
-export function orderActivities({ db, config, logger }: ActivityDeps) {
-  const statusOf = async (orderId: string): Promise<OrderStatus> =>
-    (await db.order.findUniqueOrThrow({ where: { id: orderId }, select: { status: true } })).status;
+/**
+ * A database error that retrying cannot fix fails the step for good (the workflow then
+ * compensates, keeping the message as the reason); any other keeps being retried, under a
+ * one-line message the order's status query can show.
+ */
+async function classified<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const dbError = databaseErrorOf(err);
+    if (!dbError) throw err;
+    const message = `database error ${dbError.sqlState}: ${dbError.message}`;
+    if (!dbError.permanent) throw new Error(message);
+    throw ApplicationFailure.create({ message, type: FailureType.PermanentDatabaseError, nonRetryable: true });
+  }
+}
 
-  /**
-   * Runs `effects` and the transition in one transaction, and logs the transition when it
-   * happened (not on a retry that found it done).
-   */
-  const settle = async (orderId: string, to: OrderStatus, reason?: string, effects?: (tx: DbTx) => Promise<void>) => {
-    const moved = await db.$transaction(async (tx) => {
-      await effects?.(tx);
-      return transitionOrder(tx, orderId, to, reason);
-    });
-    if (moved) logger.info({ orderId, status: to, reason }, 'order status changed');
+export function orderActivities({ db, config, logger }: ActivityDeps) {
+  const logMove = (moved: boolean, orderId: string, status: OrderStatus, reason?: string) => {
+    if (moved) logger.info({ orderId, status, reason }, 'order status changed');
   };
 
   return {
-    async beginFulfillment(orderId: string): Promise<{ status: OrderStatus; units: number }> {
-      await settle(orderId, 'fulfilling');
-      return { status: await statusOf(orderId), units: await db.orderUnit.count({ where: { orderId } }) };
-    },
-
-    async chargeOrder(orderId: string): Promise<void> {
-      const order = await db.order.findUniqueOrThrow({ where: { id: orderId } });
-      const outcome = await debitForOrder(db, order);
-      if (!outcome.ok) {
-        // BENIGN: a declined order is business as usual, not an error to alert on.
+    /** received → fulfilling with the amount debited once, or → failed when the balance is short. */
+    async beginOrder(orderId: string, debitKey: string) {
+      const begun = await classified(() => beginOrder(db, orderId, debitKey));
+      if (!begun) {
         throw ApplicationFailure.create({
-          message: `insufficient balance: ${order.amountMinor} ${order.currency} needed, ${outcome.available} available`,
-          type: FailureType.InsufficientBalance,
+          message: `order ${orderId} not found`,
+          type: FailureType.OrderNotFound,
           nonRetryable: true,
-          category: ApplicationFailureCategory.BENIGN,
         });
       }
+      logMove(begun.moved, orderId, begun.status, begun.reason);
+      const { moved: _moved, ...rest } = begun;
+      return rest;
     },
 
     /** Binds keys to units; returns how many units are still without one. */
     async reserveKeys(orderId: string): Promise<{ reserved: number; missing: number }> {
-      const { reserved, missing } = await reserveKeysForOrder(db, orderId);
+      const { reserved, missing } = await classified(() => reserveKeysForOrder(db, orderId));
       return { reserved, missing: missing.length };
     },
 
-    async releaseKeys(orderId: string): Promise<number> {
-      return releaseKeysForOrder(db, orderId);
-    },
-
     async deliverOrder(orderId: string): Promise<void> {
-      await settle(orderId, 'delivered', undefined, async (tx) => {
-        await deliverKeys(tx, orderId);
-        await issueClaim(tx, config.CLAIM_TOKEN_SECRET, orderId);
-      });
+      const moved = await classified(() => deliverOrder(db, config.CLAIM_TOKEN_SECRET, orderId));
+      logMove(moved, orderId, 'delivered');
     },
 
-    async refundAndClose(orderId: string, reason: string): Promise<void> {
-      await refundOrder(db, orderId);
-      await settle(orderId, 'refunded', reason);
-    },
-
-    async failOrder(orderId: string, reason: string): Promise<void> {
-      await settle(orderId, 'failed', reason);
+    /** Releases, refunds if debited, and ends the order `refunded` or `failed`; returns the status it is in. */
+    async closeUnfulfilled(
+      orderId: string,
+      input: { debitKey: string; refundKey: string; reason: string },
+    ): Promise<OrderStatus> {
+      const { status, moved } = await classified(() => closeUnfulfilled(db, orderId, input));
+      logMove(moved, orderId, status, input.reason);
+      return status;
     },
   };
 }
+
+export type OrderActivities = ReturnType<typeof orderActivities>;

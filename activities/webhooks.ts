@@ -1,21 +1,34 @@
 // Signed webhooks to the order system. A non-2xx answer or a timeout throws, so Temporal
 // retries with backoff; the event id lets receivers drop the duplicates retries can cause.
+import type { OrderStatus } from '../domain/order-status';
 import { signWebhook } from '../infra/webhook-signature';
 import { webhookSecretOf } from '../store/clients';
 import type { ActivityDeps } from './deps';
 
 export function webhookActivities({ db, keyring, config }: ActivityDeps) {
   return {
-    async notifyOrderStatus(orderId: string): Promise<{ sent: boolean; status?: number }> {
+    /**
+     * Announces the status the workflow decided, under the event id it chose: a retry sends
+     * the same event even if a later step (a compensation) has moved the order since.
+     */
+    async notifyOrderStatus({
+      orderId,
+      status,
+      eventId,
+    }: {
+      orderId: string;
+      status: OrderStatus;
+      eventId: string;
+    }): Promise<{ sent: boolean; status?: number }> {
       const order = await db.order.findUniqueOrThrow({ where: { id: orderId }, include: { client: true } });
       const url = order.callbackUrl ?? order.client.webhookUrl;
       const secret = webhookSecretOf(keyring, order.client);
       if (!url || !secret) return { sent: false };
       const body = JSON.stringify({
-        id: `evt_${order.id}_${order.status}`,
-        type: `order.${order.status}`,
+        id: eventId,
+        type: `order.${status}`,
         createdAt: new Date().toISOString(),
-        data: { orderId: order.id, externalOrderId: order.externalOrderId, status: order.status },
+        data: { orderId: order.id, externalOrderId: order.externalOrderId, status },
       });
       const res = await fetch(url, {
         method: 'POST',
@@ -34,3 +47,5 @@ export function webhookActivities({ db, keyring, config }: ActivityDeps) {
     },
   };
 }
+
+export type WebhookActivities = ReturnType<typeof webhookActivities>;

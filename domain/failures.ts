@@ -1,8 +1,9 @@
 // Business failures that activities raise and workflows branch on. They are not retried:
-// asking again does not make money or stock appear.
+// asking again does not make money or stock appear, nor a missing order.
 export const FailureType = {
-  InsufficientBalance: 'InsufficientBalance',
-  OutOfStock: 'OutOfStock',
+  OrderNotFound: 'OrderNotFound',
+  PermanentDatabaseError: 'PermanentDatabaseError',
+  WebhookUrlRefused: 'WebhookUrlRefused',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

@@ -42,3 +42,25 @@ export function dropDatabase(databaseUrl: string): Promise<void> {
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   });
 }
+
+// SQLSTATE classes that no retry can fix: bad data (22), a broken constraint (23), a bad
+// statement or missing object (42), an error raised on purpose (P0). Anything else —
+// connection loss (08), serialization or deadlock (40), resources (53), lock timeouts (55),
+// a shutting-down server (57), an error without a code — may pass, so it is retried.
+const PERMANENT_SQLSTATE_CLASSES = new Set(['22', '23', '42', 'P0']);
+
+export interface DatabaseError {
+  sqlState: string;
+  message: string;
+  permanent: boolean;
+}
+
+/** The PostgreSQL error behind a Prisma error (raw queries through the pg adapter), if any. */
+export function databaseErrorOf(err: unknown): DatabaseError | undefined {
+  const cause = (err as { meta?: { driverAdapterError?: { cause?: Record<string, unknown> } } } | null)?.meta
+    ?.driverAdapterError?.cause;
+  const sqlState = cause?.originalCode ?? cause?.code;
+  if (typeof sqlState !== 'string') return undefined;
+  const message = String(cause?.originalMessage ?? cause?.message ?? 'database error');
+  return { sqlState, message, permanent: PERMANENT_SQLSTATE_CLASSES.has(sqlState.slice(0, 2)) };
+}

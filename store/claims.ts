@@ -1,24 +1,14 @@
 // One-time claim links. The token is derived (HMAC under CLAIM_TOKEN_SECRET) from the order
 // id and a random nonce, so the API can show the link again without storing the token; the
 // database holds only the nonce and the token's SHA-256, useless without the secret.
-import { randomBytes } from 'node:crypto';
 import type { Keyring } from '../infra/crypto';
 import { hmacHex, sha256Hex } from '../infra/crypto';
-import type { Db, DbTx } from '../infra/db';
+import type { Db } from '../infra/db';
 import { recordAudit } from './audit';
 import { openKey } from './inventory';
 
 export function claimTokenFor(secret: string, orderId: string, nonce: string): string {
   return hmacHex(secret, `claim:${orderId}:${nonce}`);
-}
-
-/** Creates the order's claim token once (keeps an existing one, so retries are harmless). */
-export async function issueClaim(tx: DbTx, secret: string, orderId: string): Promise<void> {
-  const nonce = randomBytes(16).toString('hex');
-  await tx.order.updateMany({
-    where: { id: orderId, claimNonce: null },
-    data: { claimNonce: nonce, claimTokenHash: sha256Hex(claimTokenFor(secret, orderId, nonce)) },
-  });
 }
 
 export type ClaimOutcome =

@@ -136,81 +136,58 @@ export async function inventoryCounts(db: Db) {
 }
 
 /**
- * Binds one available key to each pending unit of the order. A unit that already holds a
- * key keeps it, so a retried activity gets the same keys. Rows are claimed with
- * FOR UPDATE SKIP LOCKED: concurrent orders never wait on, or take, each other's keys.
- * Returns the units still without a key (out of stock).
+ * Binds one available key to each pending unit of a `fulfilling` order, in one transaction:
+ * the order row is locked first, so two attempts of the same step run one after the other
+ * and the second finds the first's keys (a retry gets the same keys). Keys are claimed for
+ * all units at once with FOR UPDATE SKIP LOCKED: concurrent orders never wait on, or take,
+ * each other's keys. Returns the units still without a key (out of stock).
  */
 export async function reserveKeysForOrder(db: Db, orderId: string): Promise<{ reserved: number; missing: string[] }> {
-  const units = await db.orderUnit.findMany({
-    where: { orderId },
-    select: { id: true, productId: true, cardKeyId: true },
-    orderBy: { createdAt: 'asc' },
-  });
-  const missing: string[] = [];
-  let reserved = 0;
-  for (const unit of units) {
-    if (unit.cardKeyId) {
-      reserved += 1;
-      continue;
-    }
-    const keyId = await db.$transaction((tx) => reserveOne(tx, unit.id, unit.productId));
-    if (keyId) reserved += 1;
-    else missing.push(unit.id);
-  }
-  return { reserved, missing };
-}
-
-async function reserveOne(tx: DbTx, unitId: string, productId: string): Promise<string | null> {
-  // Lock the unit first: a concurrent attempt of the same activity waits and then sees the key.
-  const [unit] = await tx.$queryRaw<{ card_key_id: string | null }[]>`
-    SELECT card_key_id FROM order_units WHERE id = ${unitId}::uuid FOR UPDATE`;
-  if (unit?.card_key_id) return unit.card_key_id;
-  const [key] = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM card_keys
-    WHERE product_id = ${productId}::uuid AND status = 'available'
-    ORDER BY created_at
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED`;
-  if (!key) return null;
-  await tx.cardKey.update({
-    where: { id: key.id },
-    data: { status: 'reserved', reservedByUnitId: unitId, reservedAt: new Date() },
-  });
-  await tx.orderUnit.update({
-    where: { id: unitId },
-    data: { cardKeyId: key.id, status: 'reserved', source: 'inventory' },
-  });
-  return key.id;
-}
-
-/** Puts the order's reserved (never delivered) keys back on the shelf. Idempotent. */
-export async function releaseKeysForOrder(db: Db, orderId: string): Promise<number> {
   return db.$transaction(async (tx) => {
-    const units = await tx.orderUnit.findMany({ where: { orderId, status: 'reserved' }, select: { id: true } });
-    const unitIds = units.map((u) => u.id);
-    if (unitIds.length === 0) return 0;
-    const { count } = await tx.cardKey.updateMany({
-      where: { reservedByUnitId: { in: unitIds }, status: 'reserved' },
-      data: { status: 'available', reservedByUnitId: null, reservedAt: null },
-    });
-    await tx.orderUnit.updateMany({
-      where: { id: { in: unitIds } },
-      data: { status: 'released', cardKeyId: null, source: null },
-    });
-    return count;
+    const [order] = await tx.$queryRaw<{ status: string }[]>`
+      SELECT status FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+    if (order?.status !== 'fulfilling') return { reserved: 0, missing: [] };
+    const [row] = await tx.$queryRaw<{ reserved: number; missing: string[] }[]>`
+      WITH pending AS (
+        SELECT id, product_id, row_number() OVER (PARTITION BY product_id ORDER BY created_at, id) AS rn
+        FROM order_units WHERE order_id = ${orderId}::uuid AND status = 'pending' AND card_key_id IS NULL
+      ), wanted AS (
+        SELECT product_id, count(*) AS n FROM pending GROUP BY product_id
+      ), claimed AS (
+        SELECT k.id, w.product_id, row_number() OVER (PARTITION BY w.product_id ORDER BY k.created_at, k.id) AS rn
+        FROM wanted w CROSS JOIN LATERAL (
+          SELECT id, created_at FROM card_keys
+          WHERE product_id = w.product_id AND status = 'available'
+          ORDER BY created_at LIMIT w.n
+          FOR UPDATE SKIP LOCKED) k
+      ), pairs AS (
+        SELECT p.id AS unit_id, c.id AS key_id FROM pending p JOIN claimed c USING (product_id, rn)
+      ), keys AS (
+        UPDATE card_keys k SET status = 'reserved', reserved_by_unit_id = pairs.unit_id, reserved_at = now()
+        FROM pairs WHERE k.id = pairs.key_id
+      ), units AS (
+        UPDATE order_units u SET card_key_id = pairs.key_id, status = 'reserved', source = 'inventory'
+        FROM pairs WHERE u.id = pairs.unit_id RETURNING u.id
+      )
+      SELECT (SELECT count(*) FROM order_units WHERE order_id = ${orderId}::uuid AND card_key_id IS NOT NULL)::int
+               + (SELECT count(*) FROM units)::int AS reserved,
+             ARRAY(SELECT id::text FROM pending WHERE id NOT IN (SELECT id FROM units)) AS missing`;
+    return row!;
   });
 }
 
-/** Marks the order's reserved keys and units delivered, inside the caller's transaction. */
-export async function deliverKeys(tx: DbTx, orderId: string): Promise<void> {
-  const units = await tx.orderUnit.findMany({ where: { orderId, status: 'reserved' }, select: { id: true } });
-  const unitIds = units.map((u) => u.id);
-  await tx.cardKey.updateMany({
-    where: { reservedByUnitId: { in: unitIds }, status: 'reserved' },
-    data: { status: 'delivered', deliveredAt: new Date() },
-  });
-  await tx.orderUnit.updateMany({ where: { id: { in: unitIds } }, data: { status: 'delivered' } });
+/** Puts the order's reserved (never delivered) keys back on the shelf, in the caller's transaction. */
+export async function releaseKeysInTx(tx: DbTx, orderId: string): Promise<number> {
+  const [row] = await tx.$queryRaw<{ released: number }[]>`
+    WITH units AS (
+      UPDATE order_units SET status = 'released', card_key_id = NULL, source = NULL
+      WHERE order_id = ${orderId}::uuid AND status = 'reserved' RETURNING id
+    ), keys AS (
+      UPDATE card_keys SET status = 'available', reserved_by_unit_id = NULL, reserved_at = NULL
+      WHERE reserved_by_unit_id IN (SELECT id FROM units) AND status = 'reserved' RETURNING id
+    )
+    SELECT count(*)::int AS released FROM keys`;
+  return row!.released;
 }
 
 /** Decrypts delivered keys for the one-time claim (the only path plaintext leaves by). */

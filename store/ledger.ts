@@ -6,12 +6,6 @@ import type { Db, DbTx } from '../infra/db';
 import { Prisma } from '../infra/db';
 import { type Actor, recordAudit } from './audit';
 
-export const ledgerKeys = {
-  topup: (clientId: string, key: string) => `topup:${clientId}:${key}`,
-  orderDebit: (orderId: string) => `order:${orderId}:debit`,
-  orderRefund: (orderId: string) => `order:${orderId}:refund`,
-};
-
 export async function balanceOf(db: DbTx, clientId: string, currency: string): Promise<bigint> {
   const { _sum } = await db.ledgerEntry.aggregate({ where: { clientId, currency }, _sum: { amountMinor: true } });
   return _sum.amountMinor ?? 0n;
@@ -62,47 +56,41 @@ export async function topUp(
 
 export type DebitOutcome = { ok: true } | { ok: false; available: bigint };
 
-/** Debits the order's amount once; refuses (writing nothing) when the balance is short. */
-export async function debitForOrder(
-  db: Db,
+/**
+ * Debits an order's amount once under `key`, inside the caller's transaction, which must
+ * hold the client's row lock (so concurrent debits cannot overdraw). Refuses, writing
+ * nothing, when the balance is short.
+ */
+export async function debitOrderInTx(
+  tx: DbTx,
   order: { id: string; clientId: string; amountMinor: bigint; currency: string },
+  key: string,
 ): Promise<DebitOutcome> {
-  return db.$transaction(async (tx) => {
-    await lockClient(tx, order.clientId);
-    const key = ledgerKeys.orderDebit(order.id);
-    if (await tx.ledgerEntry.findUnique({ where: { idempotencyKey: key } })) return { ok: true };
-    const available = await balanceOf(tx, order.clientId, order.currency);
-    if (available < order.amountMinor) return { ok: false, available };
-    await tx.ledgerEntry.create({
-      data: {
-        clientId: order.clientId,
-        kind: 'order_debit',
-        amountMinor: -order.amountMinor,
-        currency: order.currency,
-        orderId: order.id,
-        idempotencyKey: key,
-      },
-    });
-    return { ok: true };
-  });
+  const [row] = await tx.$queryRaw<{ done: boolean; available: bigint }[]>`
+    SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE idempotency_key = ${key}) AS done,
+           COALESCE((SELECT SUM(amount_minor) FROM ledger_entries
+                     WHERE client_id = ${order.clientId}::uuid AND currency = ${order.currency}), 0)::bigint AS available`;
+  if (row!.done) return { ok: true };
+  if (row!.available < order.amountMinor) return { ok: false, available: row!.available };
+  await tx.$executeRaw`
+    INSERT INTO ledger_entries (client_id, kind, amount_minor, currency, order_id, idempotency_key)
+    VALUES (${order.clientId}::uuid, 'order_debit', ${-order.amountMinor}, ${order.currency}, ${order.id}::uuid, ${key})`;
+  return { ok: true };
 }
 
-/** Credits back exactly what the order's debit took, once; nothing if it was never debited. */
-export async function refundOrder(db: Db, orderId: string): Promise<{ refunded: bigint }> {
-  return db.$transaction(async (tx) => {
-    const debit = await tx.ledgerEntry.findUnique({ where: { idempotencyKey: ledgerKeys.orderDebit(orderId) } });
-    if (!debit) return { refunded: 0n };
-    await lockClient(tx, debit.clientId);
-    const { entry } = await appendOnce(tx, {
-      clientId: debit.clientId,
-      kind: 'order_refund',
-      amountMinor: -debit.amountMinor,
-      currency: debit.currency,
-      orderId,
-      idempotencyKey: ledgerKeys.orderRefund(orderId),
-    });
-    return { refunded: entry.amountMinor };
-  });
+/**
+ * Credits back exactly what the debit under `keys.debit` took, once under `keys.refund`,
+ * inside the caller's transaction. Returns whether the order had been debited at all.
+ */
+export async function refundOrderInTx(tx: DbTx, keys: { debit: string; refund: string }): Promise<boolean> {
+  const [row] = await tx.$queryRaw<{ debited: boolean }[]>`
+    WITH refund AS (
+      INSERT INTO ledger_entries (client_id, kind, amount_minor, currency, order_id, idempotency_key)
+      SELECT client_id, 'order_refund', -amount_minor, currency, order_id, ${keys.refund}
+      FROM ledger_entries WHERE idempotency_key = ${keys.debit}
+      ON CONFLICT (idempotency_key) DO NOTHING)
+    SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE idempotency_key = ${keys.debit}) AS debited`;
+  return row!.debited;
 }
 
 export function entryView(entry: LedgerEntry) {

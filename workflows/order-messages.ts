@@ -7,12 +7,17 @@ export interface OrderInput {
   orderId: string;
 }
 
+export type OrderStep = 'recording' | 'charging' | 'reserving' | 'delivering' | 'compensating' | 'notifying' | 'done';
+
 export interface OrderProgress {
   status: OrderStatus;
-  step: 'recording' | 'charging' | 'reserving' | 'delivering' | 'notifying' | 'compensating' | 'done';
+  step: OrderStep;
   unitsTotal: number;
   unitsReserved: number;
   reason?: string;
+  /** While the current step keeps failing: how many attempts it has made, and the last error. */
+  attempt?: number;
+  lastError?: string;
 }
 
 export const statusQuery = defineQuery<OrderProgress>('status');

@@ -7,7 +7,8 @@ import type { Keyring } from '../../infra/crypto';
 import type { Db } from '../../infra/db';
 import { ensureClientWithKey } from '../../store/clients';
 import { importKeys } from '../../store/inventory';
-import { ledgerKeys, topUp } from '../../store/ledger';
+import { ledgerKeys } from '../../domain/ledger-keys';
+import { topUp } from '../../store/ledger';
 import { createProduct } from '../../store/products';
 
 export const DEMO_CLIENT_KEY = 'rp_demo_shop_key_for_local_development_only';

@@ -1,12 +1,10 @@
-// Orders as the system of record: idempotent intake, status transitions with their
-// append-only history, and the view the API returns.
-import type { Order, OrderStatus, Prisma as P } from '@prisma/client';
-import { sha256Hex } from '../infra/crypto';
-import type { Db, DbTx } from '../infra/db';
-import { Prisma } from '../infra/db';
-import { money } from '../domain/money';
-import { sourcesOf } from '../domain/order-status';
-import { workflowIds } from '../domain/workflow-ids';
+// Order intake: an order and its units recorded once per (client, externalOrderId) or
+// Idempotency-Key; a different body under the same ids is a conflict.
+import type { Order, Prisma as P } from '@prisma/client';
+import { sha256Hex } from '../../infra/crypto';
+import type { Db, DbTx } from '../../infra/db';
+import { Prisma } from '../../infra/db';
+import { workflowIds } from '../../domain/workflow-ids';
 
 export interface OrderRequest {
   externalOrderId: string;
@@ -130,54 +128,4 @@ export async function createOrder(
     }
     throw err;
   }
-}
-
-/**
- * Moves the order to `to` if its current status allows it, appending to the history.
- * Returns false (and writes nothing) when the order is already there or cannot move, which
- * makes every transition safe to retry.
- */
-export async function transitionOrder(tx: DbTx, orderId: string, to: OrderStatus, reason?: string): Promise<boolean> {
-  const { count } = await tx.order.updateMany({
-    where: { id: orderId, status: { in: sourcesOf(to) } },
-    data: { status: to, statusReason: reason ?? null },
-  });
-  if (count === 0) return false;
-  await tx.orderStatusHistory.create({ data: { orderId, status: to, reason: reason ?? null } });
-  return true;
-}
-
-const orderDetail = {
-  items: {
-    orderBy: { position: 'asc' },
-    include: { units: { orderBy: { createdAt: 'asc' }, select: { id: true, status: true } } },
-  },
-  history: { orderBy: { id: 'asc' } },
-} satisfies P.OrderInclude;
-
-export type OrderDetail = P.OrderGetPayload<{ include: typeof orderDetail }>;
-
-export function findOrderDetail(db: DbTx, where: P.OrderWhereInput): Promise<OrderDetail[]> {
-  return db.order.findMany({ where, include: orderDetail, take: 2 });
-}
-
-export function orderView(order: OrderDetail, claimUrl?: string) {
-  return {
-    id: order.id,
-    externalOrderId: order.externalOrderId,
-    status: order.status,
-    amount: money(order.amountMinor, order.currency),
-    items: order.items.map((item) => ({
-      sku: item.sku,
-      quantity: item.quantity,
-      units: item.units.map((u) => ({ id: u.id, status: u.status })),
-    })),
-    ...(claimUrl ? { claimUrl } : {}),
-    history: order.history.map((h) => ({
-      status: h.status,
-      at: h.at.toISOString(),
-      ...(h.reason ? { reason: h.reason } : {}),
-    })),
-    createdAt: order.createdAt.toISOString(),
-  };
 }

@@ -1,0 +1,15 @@
+// Idempotency keys of money movements and event ids, built from business ids. Workflows make
+// them (this module is pure) and hand them to activities, so the key a retried step uses is
+// the one the workflow chose, not whatever the store would derive at that moment.
+import type { OrderStatus } from './order-status';
+
+export const ledgerKeys = {
+  topup: (clientId: string, key: string) => `topup:${clientId}:${key}`,
+  orderDebit: (orderId: string) => `order:${orderId}:debit`,
+  orderRefund: (orderId: string) => `order:${orderId}:refund`,
+};
+
+/** One event per (order, status): receivers drop repeats of the same id. */
+export function orderEventId(orderId: string, status: OrderStatus): string {
+  return `evt_${orderId}_${status}`;
+}
