@@ -10,6 +10,7 @@ import {
   NativeConnection,
   Runtime,
   bundleWorkflowCode,
+  type WorkerOptions,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { ApiDeps } from '../../api/deps';
@@ -62,6 +63,8 @@ export interface StackOptions {
   /** Where structured logs go, e.g. a capture for secrecy tests. */
   logDestination?: { write(line: string): void };
   config?: Partial<Record<string, string>>;
+  /** Extra options for the in-process worker, e.g. activity interceptors. */
+  workerOptions?: Partial<WorkerOptions>;
 }
 
 /** API + (optionally) worker on a task queue of their own, so tests never share workflows. */
@@ -90,6 +93,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
       workflowBundle: await workflowBundle(),
+      ...(options.workerOptions ? { extra: options.workerOptions } : {}),
     });
     const running = worker.run();
     stopWorker = async () => {
