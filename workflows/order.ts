@@ -47,14 +47,20 @@ const webhooks = proxyActivities<WebhookActivities>({
 const RETRY_FIRST_MS = 200;
 const RETRY_MAX_MS = 30_000;
 
-/** The cause of a non-retryable activity failure, if `err` is one. */
+/** The application failure behind an activity's failure (local activities fail with it unwrapped). */
+function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  return undefined;
+}
+
 function permanentFailure(err: unknown): ApplicationFailure | undefined {
-  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) return undefined;
-  return err.cause.nonRetryable ? err.cause : undefined;
+  const failure = applicationFailureOf(err);
+  return failure?.nonRetryable ? failure : undefined;
 }
 
 function messageOf(err: unknown): string {
-  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  const cause = applicationFailureOf(err) ?? (err instanceof ActivityFailure && err.cause ? err.cause : err);
   return cause instanceof Error ? cause.message : String(cause);
 }
 

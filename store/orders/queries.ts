@@ -2,6 +2,7 @@
 import type { Prisma as P } from '@prisma/client';
 import type { DbTx } from '../../infra/db';
 import { money } from '../../domain/money';
+import { TERMINAL_STATUSES } from '../../domain/order-status';
 
 const orderDetail = {
   items: {
@@ -36,4 +37,14 @@ export function orderView(order: OrderDetail, claimUrl?: string) {
     })),
     createdAt: order.createdAt.toISOString(),
   };
+}
+
+/** Orders in a non-terminal status that has not changed since `before`, oldest first. */
+export function findStuckOrders(db: DbTx, before: Date, limit: number) {
+  return db.order.findMany({
+    where: { status: { notIn: [...TERMINAL_STATUSES] }, updatedAt: { lt: before } },
+    orderBy: { updatedAt: 'asc' },
+    take: limit,
+    select: { id: true, clientId: true, externalOrderId: true, status: true, updatedAt: true, workflowId: true },
+  });
 }
