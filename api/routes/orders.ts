@@ -1,13 +1,15 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Order } from '@prisma/client';
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { DurationSchema } from '../../domain/duration';
 import { roleFromDb } from '../../domain/roles';
 import { claimTokenFor } from '../../store/claims';
 import {
   createOrder,
   findOrderDetail,
+  findStuckOrders,
   MixedCurrencies,
   OrderConflict,
   type OrderDetail,
@@ -16,6 +18,7 @@ import {
   UnsupportedKind,
 } from '../../store/orders';
 import type { orderWorkflow } from '../../workflows/order';
+import { statusQuery } from '../../workflows/order-messages';
 import type { ApiDeps } from '../deps';
 import { callerOf, requireRole } from '../middleware/auth';
 import { idempotencyKeyOf } from '../middleware/idempotency-key';
@@ -45,6 +48,11 @@ export const CreateOrderBody = z.strictObject({
     .max(2048)
     .optional(),
 });
+
+// A page of stuck orders, each queried live; the deadline keeps the listing fast when no
+// worker answers (the query then waits for one).
+const STUCK_LIMIT = 100;
+const STUCK_QUERY_DEADLINE_MS = 2_000;
 
 export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
   const router = Router();
@@ -108,7 +116,42 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
     return orderView(order, claimUrl);
   }
 
+  /**
+   * Orders that stopped moving, with what their workflow says (step, attempts, last
+   * error): where support looks when a database step keeps failing or no worker runs.
+   */
+  async function listStuck(req: Request, res: Response) {
+    if (!['admin', 'support'].includes(roleFromDb(callerOf(req).role))) throw problems.forbidden();
+    const { stuckFor } = parseOr422(z.strictObject({ stuckFor: DurationSchema }), req.query);
+    const now = Date.now();
+    const orders = await findStuckOrders(db, new Date(now - stuckFor), STUCK_LIMIT);
+    const progress = await Promise.all(
+      orders.map((o) =>
+        temporal
+          .withDeadline(now + STUCK_QUERY_DEADLINE_MS, () =>
+            temporal.workflow.getHandle(o.workflowId).query(statusQuery),
+          )
+          .then(
+            (p) => ({ workflow: p }),
+            (err: unknown) => ({ workflowError: err instanceof Error ? err.message : String(err) }),
+          ),
+      ),
+    );
+    res.json({
+      orders: orders.map((o, i) => ({
+        id: o.id,
+        clientId: o.clientId,
+        externalOrderId: o.externalOrderId,
+        status: o.status,
+        since: o.updatedAt.toISOString(),
+        stuckForSeconds: Math.floor((now - o.updatedAt.getTime()) / 1000),
+        ...progress[i],
+      })),
+    });
+  }
+
   router.get('/', async (req, res) => {
+    if (req.query.stuckFor !== undefined) return listStuck(req, res);
     const query = parseOr422(z.object({ externalOrderId: Text(128), clientId: z.uuid().optional() }), req.query);
     const found = await findOrderDetail(db, {
       externalOrderId: query.externalOrderId,
