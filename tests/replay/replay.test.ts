@@ -1,0 +1,64 @@
+// Histories of real orders, recorded by earlier versions of the workflow and committed, must
+// replay on today's code: a change that would break orders in flight fails here, in CI,
+// before it is deployed. A deliberately non-deterministic variant proves the test can fail.
+import { readdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ROOT, workflowBundle } from '../support/stack';
+
+jest.setTimeout(120_000);
+
+const DIR = path.join(__dirname, 'histories');
+const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+
+function histories() {
+  return files.map((file) => {
+    const history = temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(path.join(DIR, file), 'utf8')));
+    return { workflowId: file, history };
+  });
+}
+
+async function replayAll(bundle: WorkflowBundleWithSourceMap) {
+  const failures: { file: string; error: string }[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories())) {
+    if (result.error) failures.push({ file: result.workflowId, error: String(result.error) });
+  }
+  return failures;
+}
+
+test('the committed histories cover delivered, refunded, failed, cancelled and retried orders', () => {
+  for (const kind of ['delivered', 'refunded', 'failed', 'cancelled', 'retried']) {
+    expect(files.some((f) => f.includes(kind))).toBe(true);
+  }
+});
+
+test('every committed order history replays on the current workflow code', async () => {
+  expect(await replayAll(await workflowBundle())).toEqual([]);
+});
+
+test('a non-deterministic change (a step reordered) fails the replay', async () => {
+  // The current workflow with delivery moved before reservation, bundled from a temp copy.
+  const source = readFileSync(path.join(ROOT, 'workflows/order.ts'), 'utf8');
+  const reserve = "const { reserved, missing } = await durably('reserving', () => steps.reserveKeys(orderId));";
+  const deliver = "await durably('delivering', () => steps.deliverOrder(orderId));";
+  expect(source).toContain(reserve);
+  expect(source).toContain(deliver);
+  const changed = source
+    .replace(reserve, `${deliver}\n    ${reserve}`)
+    .replace(/from '\.\.\//g, `from '${ROOT}/`)
+    .replace(/from '\.\//g, `from '${ROOT}/workflows/`);
+  const dir = mkdtempSync(path.join(ROOT, 'tests/replay/.nondeterministic-'));
+  try {
+    writeFileSync(path.join(dir, 'index.ts'), changed);
+    const bundle = await bundleWorkflowCode({ workflowsPath: path.join(dir, 'index.ts'), logger: quiet });
+    const failures = await replayAll(bundle);
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.map((f) => f.error).join('\n')).toMatch(/[Nn]ondeterminis/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const noop = () => undefined;
+const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
