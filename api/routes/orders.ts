@@ -1,6 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Order } from '@prisma/client';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DurationSchema } from '../../domain/duration';
@@ -10,6 +9,7 @@ import {
   createOrder,
   findOrderDetail,
   findStuckOrders,
+  type IntakeOrder,
   MixedCurrencies,
   OrderConflict,
   type OrderDetail,
@@ -58,7 +58,7 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
   const router = Router();
 
   /** Starts the order's workflow unless it exists (running or finished): safe on every resubmission. */
-  async function ensureWorkflow(order: Order): Promise<void> {
+  async function ensureWorkflow(order: IntakeOrder): Promise<void> {
     try {
       await temporal.workflow.start<typeof orderWorkflow>('orderWorkflow', {
         workflowId: order.workflowId,

@@ -1,9 +1,9 @@
 // Order intake: an order and its units recorded once per (client, externalOrderId) or
 // Idempotency-Key; a different body under the same ids is a conflict.
-import type { Order, Prisma as P } from '@prisma/client';
+import type { Order } from '@prisma/client';
 import { sha256Hex } from '../../infra/crypto';
 import type { Db, DbTx } from '../../infra/db';
-import { Prisma } from '../../infra/db';
+import { databaseErrorOf } from '../../infra/db';
 import { workflowIds } from '../../domain/workflow-ids';
 
 export interface OrderRequest {
@@ -42,16 +42,22 @@ export function requestHashOf(request: OrderRequest): string {
   return sha256Hex(canonical(request));
 }
 
+/** What intake needs of an order, new or found. */
+export type IntakeOrder = Pick<Order, 'id' | 'externalOrderId' | 'status' | 'workflowId' | 'requestHash'>;
+
+const intakeFields = { id: true, externalOrderId: true, status: true, workflowId: true, requestHash: true } as const;
+
 async function findExisting(db: DbTx, clientId: string, externalOrderId: string, idempotencyKey?: string) {
   return db.order.findFirst({
     where: {
       clientId,
       OR: [{ externalOrderId }, ...(idempotencyKey ? [{ idempotencyKey }] : [])],
     },
+    select: intakeFields,
   });
 }
 
-function sameRequestOrConflict(existing: Order, requestHash: string): Order {
+function sameRequestOrConflict(existing: IntakeOrder, requestHash: string): IntakeOrder {
   if (existing.requestHash !== requestHash) throw new OrderConflict(existing.id);
   return existing;
 }
@@ -66,13 +72,16 @@ export async function createOrder(
   clientId: string,
   request: OrderRequest,
   idempotencyKey?: string,
-): Promise<{ order: Order; created: boolean }> {
+): Promise<{ order: IntakeOrder; created: boolean }> {
   const requestHash = requestHashOf(request);
-  const existing = await findExisting(db, clientId, request.externalOrderId, idempotencyKey);
+  const skus = [...new Set(request.items.map((i) => i.sku))];
+  // Independent reads, side by side: the resubmission check and the catalogue.
+  const [existing, products] = await Promise.all([
+    findExisting(db, clientId, request.externalOrderId, idempotencyKey),
+    db.product.findMany({ where: { sku: { in: skus }, active: true } }),
+  ]);
   if (existing) return { order: sameRequestOrConflict(existing, requestHash), created: false };
 
-  const skus = [...new Set(request.items.map((i) => i.sku))];
-  const products = await db.product.findMany({ where: { sku: { in: skus }, active: true } });
   const bySku = new Map(products.map((p) => [p.sku, p]));
   const unknown = skus.filter((s) => !bySku.has(s));
   if (unknown.length > 0) throw new UnknownSkus(unknown);
@@ -82,50 +91,45 @@ export async function createOrder(
   if (currencies.size > 1) throw new MixedCurrencies();
   const currency = products[0]!.currency;
   const amount = request.items.reduce((sum, i) => sum + BigInt(bySku.get(i.sku)!.priceMinor) * BigInt(i.quantity), 0n);
+  const items = request.items.map((item) => ({ ...item, product: bySku.get(item.sku)! }));
+  const workflowId = workflowIds.order(clientId, request.externalOrderId);
 
   try {
-    const order = await db.$transaction(async (tx) => {
-      const order = await tx.order.create({
-        data: {
-          clientId,
-          externalOrderId: request.externalOrderId,
-          idempotencyKey: idempotencyKey ?? null,
-          requestHash,
-          buyerId: request.buyer.id,
-          buyerIp: request.buyer.ip,
-          buyerDeviceId: request.buyer.deviceId ?? null,
-          callbackUrl: request.callbackUrl ?? null,
-          amountMinor: amount,
-          currency,
-          workflowId: workflowIds.order(clientId, request.externalOrderId),
-          history: { create: { status: 'received' } },
-        },
-      });
-      const units: P.OrderUnitCreateManyInput[] = [];
-      for (const [position, item] of request.items.entries()) {
-        const product = bySku.get(item.sku)!;
-        const row = await tx.orderItem.create({
-          data: {
-            orderId: order.id,
-            position,
-            productId: product.id,
-            sku: item.sku,
-            quantity: item.quantity,
-            unitPriceMinor: product.priceMinor,
-          },
-        });
-        for (let n = 0; n < item.quantity; n++)
-          units.push({ orderId: order.id, itemId: row.id, productId: product.id });
-      }
-      await tx.orderUnit.createMany({ data: units });
-      return order;
-    });
-    return { order, created: true };
+    // One statement writes the order, its first history row, its items and one row per
+    // unit: atomic without an interactive transaction, one round trip on the hot path.
+    const [row] = await db.$queryRaw<{ id: string }[]>`
+      WITH created AS (
+        INSERT INTO orders (id, client_id, external_order_id, idempotency_key, request_hash, buyer_id, buyer_ip,
+                            buyer_device_id, callback_url, amount_minor, currency, workflow_id, updated_at)
+        VALUES (gen_random_uuid(), ${clientId}::uuid, ${request.externalOrderId}, ${idempotencyKey ?? null}, ${requestHash},
+                ${request.buyer.id}, ${request.buyer.ip}, ${request.buyer.deviceId ?? null}, ${request.callbackUrl ?? null},
+                ${amount}, ${currency}, ${workflowId}, now())
+        RETURNING id
+      ), history AS (
+        INSERT INTO order_status_history (order_id, status) SELECT id, 'received' FROM created
+      ), items AS (
+        INSERT INTO order_items (id, order_id, position, product_id, sku, quantity, unit_price_minor)
+        SELECT gen_random_uuid(), created.id, t.position, t.product_id, t.sku, t.quantity, t.price
+        FROM created, unnest(${items.map((_, position) => position)}::int[], ${items.map((i) => i.product.id)}::uuid[],
+                             ${items.map((i) => i.sku)}::text[], ${items.map((i) => i.quantity)}::int[],
+                             ${items.map((i) => i.product.priceMinor)}::int[]) AS t(position, product_id, sku, quantity, price)
+        RETURNING id, order_id, product_id, quantity
+      ), units AS (
+        INSERT INTO order_units (id, order_id, item_id, product_id)
+        SELECT gen_random_uuid(), items.order_id, items.id, items.product_id FROM items, generate_series(1, items.quantity)
+      )
+      SELECT id::text FROM created`;
+    return {
+      order: { id: row!.id, externalOrderId: request.externalOrderId, status: 'received', workflowId, requestHash },
+      created: true,
+    };
   } catch (err) {
-    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+    if (databaseErrorOf(err)?.sqlState === UNIQUE_VIOLATION) {
       const winner = await findExisting(db, clientId, request.externalOrderId, idempotencyKey);
       if (winner) return { order: sameRequestOrConflict(winner, requestHash), created: false };
     }
     throw err;
   }
 }
+
+const UNIQUE_VIOLATION = '23505';
