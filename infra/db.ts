@@ -1,15 +1,36 @@
 // One Prisma client per process, over the node-postgres driver adapter (no native engine).
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Prisma, PrismaClient } from '@prisma/client';
-import { Client as PgClient } from 'pg';
+import { Client as PgClient, Pool } from 'pg';
 
 export { Prisma };
 export type Db = PrismaClient;
 /** A client or an open interactive transaction: store functions accept either. */
 export type DbTx = Prisma.TransactionClient;
 
+const pools = new WeakMap<Db, Pool>();
+
+/** Prisma over one node-postgres pool, which `sqlOf` shares for the measured hot paths. */
 export function createDb(databaseUrl: string, poolSize = 10): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
+  const pool = new Pool({ connectionString: databaseUrl, max: poolSize });
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/**
+ * Plain SQL on the same pool as Prisma, for the few hot calls where Prisma's per-query
+ * work costs more than the query (measured in bench/RESULTS.md): the order steps' database
+ * functions. Everything else goes through Prisma.
+ */
+export function sqlOf(db: Db) {
+  const pool = pools.get(db);
+  if (!pool) throw new Error('sqlOf needs a client made by createDb');
+  return {
+    async rows<T>(text: string, params: unknown[]): Promise<T[]> {
+      return (await pool.query(text, params)).rows as T[];
+    },
+  };
 }
 
 /** Runs `fn` on a connection to the server's `postgres` database, with the target's name. */
@@ -59,8 +80,10 @@ export interface DatabaseError {
 export function databaseErrorOf(err: unknown): DatabaseError | undefined {
   const cause = (err as { meta?: { driverAdapterError?: { cause?: Record<string, unknown> } } } | null)?.meta
     ?.driverAdapterError?.cause;
-  const sqlState = cause?.originalCode ?? cause?.code;
+  // Raw pg errors (sqlOf) carry the SQLSTATE themselves; Prisma's wrap it.
+  const pgError = err instanceof Error && 'severity' in err ? (err as unknown as Record<string, unknown>) : undefined;
+  const sqlState = cause?.originalCode ?? cause?.code ?? pgError?.code;
   if (typeof sqlState !== 'string') return undefined;
-  const message = String(cause?.originalMessage ?? cause?.message ?? 'database error');
+  const message = String(cause?.originalMessage ?? cause?.message ?? pgError?.message ?? 'database error');
   return { sqlState, message, permanent: PERMANENT_SQLSTATE_CLASSES.has(sqlState.slice(0, 2)) };
 }

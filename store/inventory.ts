@@ -2,7 +2,7 @@
 // reservation lifecycle available → reserved → delivered, or back to available on release.
 import type { Product } from '@prisma/client';
 import { type Keyring, hmacHex, open, seal } from '../infra/crypto';
-import type { Db, DbTx } from '../infra/db';
+import { type Db, type DbTx, sqlOf } from '../infra/db';
 import { type Actor, recordAudit } from './audit';
 
 /** Keys are sealed with their product id as associated data: a ciphertext moved to another product will not open. */
@@ -136,52 +136,25 @@ export async function inventoryCounts(db: Db) {
 }
 
 /**
- * Binds one available key to each pending unit of a `fulfilling` order, in one transaction:
- * the order row is locked first, so two attempts of the same step run one after the other
- * and the second finds the first's keys (a retry gets the same keys). Keys are claimed for
- * all units at once with FOR UPDATE SKIP LOCKED: concurrent orders never wait on, or take,
- * each other's keys. Returns the units still without a key (out of stock).
+ * Binds one available key to each pending unit of a `fulfilling` order: one call of the
+ * `reserve_order_keys` database function (see its migration), which locks the order row,
+ * claims keys for all units at once with FOR UPDATE SKIP LOCKED (concurrent orders never
+ * wait on, or take, each other's keys) and leaves a unit that holds a key as it is (a retry
+ * gets the same keys). Returns the units still without a key (out of stock).
  */
 export async function reserveKeysForOrder(db: Db, orderId: string): Promise<{ reserved: number; missing: string[] }> {
-  return db.$transaction(async (tx) => {
-    const [order] = await tx.$queryRaw<{ status: string }[]>`
-      SELECT status FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
-    if (order?.status !== 'fulfilling') return { reserved: 0, missing: [] };
-    const [row] = await tx.$queryRaw<{ reserved: number; missing: string[] }[]>`
-      WITH pending AS (
-        SELECT id, product_id, row_number() OVER (PARTITION BY product_id ORDER BY created_at, id) AS rn
-        FROM order_units WHERE order_id = ${orderId}::uuid AND status = 'pending' AND card_key_id IS NULL
-      ), wanted AS (
-        SELECT product_id, count(*) AS n FROM pending GROUP BY product_id
-      ), claimed AS (
-        SELECT k.id, w.product_id, row_number() OVER (PARTITION BY w.product_id ORDER BY k.created_at, k.id) AS rn
-        FROM wanted w CROSS JOIN LATERAL (
-          SELECT id, created_at FROM card_keys
-          WHERE product_id = w.product_id AND status = 'available'
-          ORDER BY created_at LIMIT w.n
-          FOR UPDATE SKIP LOCKED) k
-      ), pairs AS (
-        SELECT p.id AS unit_id, c.id AS key_id FROM pending p JOIN claimed c USING (product_id, rn)
-      ), keys AS (
-        UPDATE card_keys k SET status = 'reserved', reserved_by_unit_id = pairs.unit_id, reserved_at = now()
-        FROM pairs WHERE k.id = pairs.key_id
-      ), units AS (
-        UPDATE order_units u SET card_key_id = pairs.key_id, status = 'reserved', source = 'inventory'
-        FROM pairs WHERE u.id = pairs.unit_id RETURNING u.id
-      )
-      SELECT (SELECT count(*) FROM order_units WHERE order_id = ${orderId}::uuid AND card_key_id IS NOT NULL)::int
-               + (SELECT count(*) FROM units)::int AS reserved,
-             ARRAY(SELECT id::text FROM pending WHERE id NOT IN (SELECT id FROM units)) AS missing`;
-    return row!;
-  });
+  const [row] = await sqlOf(db).rows<{ reserved: number; missing: string[] }>('SELECT * FROM reserve_order_keys($1)', [
+    orderId,
+  ]);
+  return row!;
 }
 
-/** Puts the order's reserved (never delivered) keys back on the shelf, in the caller's transaction. */
+/** Puts the order's reserved (never delivered) keys back on the shelf and releases its pending units, in the caller's transaction. */
 export async function releaseKeysInTx(tx: DbTx, orderId: string): Promise<number> {
   const [row] = await tx.$queryRaw<{ released: number }[]>`
     WITH units AS (
       UPDATE order_units SET status = 'released', card_key_id = NULL, source = NULL
-      WHERE order_id = ${orderId}::uuid AND status = 'reserved' RETURNING id
+      WHERE order_id = ${orderId}::uuid AND status IN ('pending', 'reserved') RETURNING id
     ), keys AS (
       UPDATE card_keys SET status = 'available', reserved_by_unit_id = NULL, reserved_at = NULL
       WHERE reserved_by_unit_id IN (SELECT id FROM units) AND status = 'reserved' RETURNING id

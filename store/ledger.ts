@@ -54,30 +54,6 @@ export async function topUp(
   });
 }
 
-export type DebitOutcome = { ok: true } | { ok: false; available: bigint };
-
-/**
- * Debits an order's amount once under `key`, inside the caller's transaction, which must
- * hold the client's row lock (so concurrent debits cannot overdraw). Refuses, writing
- * nothing, when the balance is short.
- */
-export async function debitOrderInTx(
-  tx: DbTx,
-  order: { id: string; clientId: string; amountMinor: bigint; currency: string },
-  key: string,
-): Promise<DebitOutcome> {
-  const [row] = await tx.$queryRaw<{ done: boolean; available: bigint }[]>`
-    SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE idempotency_key = ${key}) AS done,
-           COALESCE((SELECT SUM(amount_minor) FROM ledger_entries
-                     WHERE client_id = ${order.clientId}::uuid AND currency = ${order.currency}), 0)::bigint AS available`;
-  if (row!.done) return { ok: true };
-  if (row!.available < order.amountMinor) return { ok: false, available: row!.available };
-  await tx.$executeRaw`
-    INSERT INTO ledger_entries (client_id, kind, amount_minor, currency, order_id, idempotency_key)
-    VALUES (${order.clientId}::uuid, 'order_debit', ${-order.amountMinor}, ${order.currency}, ${order.id}::uuid, ${key})`;
-  return { ok: true };
-}
-
 /**
  * Credits back exactly what the debit under `keys.debit` took, once under `keys.refund`,
  * inside the caller's transaction. Returns whether the order had been debited at all.

@@ -1,15 +1,16 @@
-// The order's settle steps. Each is one transaction (or one statement) that locks the order
-// row first and acts only from the statuses it expects, so a retried, replayed or stale
-// attempt finds its own earlier effect, or a later status, and does nothing more.
+// The order's settle steps. Each is one transaction that locks the order row first and acts
+// only from the statuses it expects, so a retried, replayed or stale attempt finds its own
+// earlier effect, or a later status, and does nothing more. The hot ones are database
+// functions (prisma/migrations/*_order_step_functions): one round trip, plans cached.
 // Names ending in InTx run inside the caller's transaction; the others open their own.
 import { randomBytes } from 'node:crypto';
 import type { OrderStatus } from '@prisma/client';
 import { sourcesOf } from '../../domain/order-status';
 import { sha256Hex } from '../../infra/crypto';
-import type { Db, DbTx } from '../../infra/db';
+import { type Db, type DbTx, sqlOf } from '../../infra/db';
 import { claimTokenFor } from '../claims';
 import { releaseKeysInTx } from '../inventory';
-import { debitOrderInTx, refundOrderInTx } from '../ledger';
+import { refundOrderInTx } from '../ledger';
 
 /**
  * Moves the order to `to` if its current status allows it, appending to the history.
@@ -43,80 +44,36 @@ export interface Begun {
 
 /**
  * received → fulfilling with the order's amount debited once under `debitKey`, or
- * received → failed when the balance is short; one transaction holding the order's and
- * the client's row locks.
+ * received → failed when the balance is short: one call of the `begin_order` database
+ * function (see its migration), which takes the order's and the client's row locks before
+ * it reads the balance. Null when the order does not exist.
  */
 export async function beginOrder(db: Db, orderId: string, debitKey: string): Promise<Begun | null> {
-  return db.$transaction(async (tx) => {
-    const [order] = await tx.$queryRaw<
-      {
-        status: OrderStatus;
-        client_id: string;
-        amount_minor: bigint;
-        currency: string;
-        status_reason: string | null;
-        notify: boolean;
-        units: number;
-      }[]
-    >`
-      SELECT o.status, o.client_id, o.amount_minor, o.currency, o.status_reason,
-             (o.callback_url IS NOT NULL OR c.webhook_url IS NOT NULL) AS notify,
-             (SELECT count(*) FROM order_units u WHERE u.order_id = o.id)::int AS units
-      FROM orders o JOIN clients c ON c.id = o.client_id
-      WHERE o.id = ${orderId}::uuid
-      FOR UPDATE`;
-    if (!order) return null;
-    const { units, notify } = order;
-    if (order.status !== 'received' && order.status !== 'fulfilling') {
-      return {
-        status: order.status,
-        ...(order.status_reason ? { reason: order.status_reason } : {}),
-        units,
-        notify,
-        moved: false,
-      };
-    }
-    const debit = await debitOrderInTx(
-      tx,
-      { id: orderId, clientId: order.client_id, amountMinor: order.amount_minor, currency: order.currency },
-      debitKey,
-    );
-    if (!debit.ok) {
-      const reason = 'insufficient balance';
-      const moved = await transitionOrderInTx(tx, orderId, 'failed', reason);
-      return { status: 'failed', reason, units, notify, moved };
-    }
-    const moved = await transitionOrderInTx(tx, orderId, 'fulfilling');
-    return { status: 'fulfilling', units, notify, moved };
-  });
+  const [row] = await sqlOf(db).rows<{
+    status: OrderStatus;
+    reason: string | null;
+    units: number;
+    notify: boolean;
+    moved: boolean;
+  }>('SELECT * FROM begin_order($1, $2)', [orderId, debitKey]);
+  if (!row) return null;
+  const { reason, ...rest } = row;
+  return { ...rest, ...(reason ? { reason } : {}) };
 }
 
 /**
- * fulfilling → delivered in one statement: the reserved units and their keys become
- * delivered and the order gets its claim token (kept if it has one). Only when every unit
- * holds a key; returns whether it moved the order.
+ * fulfilling → delivered once every unit holds a key: one call of the `deliver_order`
+ * database function. The claim token is made here (its secret never reaches the database);
+ * an order that has one keeps it. Returns whether it moved the order.
  */
 export async function deliverOrder(db: Db, claimSecret: string, orderId: string): Promise<boolean> {
   const nonce = randomBytes(16).toString('hex');
   const tokenHash = sha256Hex(claimTokenFor(claimSecret, orderId, nonce));
-  const [row] = await db.$queryRaw<{ moved: boolean }[]>`
-    WITH moved AS (
-      UPDATE orders SET status = 'delivered', status_reason = NULL, updated_at = now(),
-        claim_nonce = COALESCE(claim_nonce, ${nonce}),
-        claim_token_hash = COALESCE(claim_token_hash, ${tokenHash})
-      WHERE id = ${orderId}::uuid AND status = 'fulfilling'
-        AND NOT EXISTS (SELECT 1 FROM order_units WHERE order_id = ${orderId}::uuid AND status <> 'reserved')
-      RETURNING id
-    ), units AS (
-      UPDATE order_units SET status = 'delivered'
-      WHERE order_id IN (SELECT id FROM moved) AND status = 'reserved' RETURNING card_key_id
-    ), keys AS (
-      UPDATE card_keys SET status = 'delivered', delivered_at = now()
-      WHERE id IN (SELECT card_key_id FROM units) AND status = 'reserved'
-    ), history AS (
-      INSERT INTO order_status_history (order_id, status) SELECT id, 'delivered' FROM moved
-    )
-    SELECT EXISTS (SELECT 1 FROM moved) AS moved`;
+  const [row] = await sqlOf(db).rows<{ moved: boolean }>('SELECT deliver_order($1, $2, $3) AS moved', [
+    orderId,
+    nonce,
+    tokenHash,
+  ]);
   return row!.moved;
 }
 
@@ -136,6 +93,9 @@ export async function closeUnfulfilled(
       SELECT status FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
     if (!order) throw new Error(`order ${orderId} not found`);
     if (order.status !== 'received' && order.status !== 'fulfilling') return { status: order.status, moved: false };
+    // A reservation still running (a stale attempt) holds unit rows; wait for it, so the
+    // release below sees its keys and releases them too.
+    await tx.$queryRaw`SELECT id FROM order_units WHERE order_id = ${orderId}::uuid FOR UPDATE`;
     await releaseKeysInTx(tx, orderId);
     const debited = await refundOrderInTx(tx, { debit: input.debitKey, refund: input.refundKey });
     const status: OrderStatus = debited ? 'refunded' : 'failed';
