@@ -1,9 +1,9 @@
 // Order intake: an order and its units recorded once per (client, externalOrderId) or
 // Idempotency-Key; a different body under the same ids is a conflict.
-import type { Order } from '@prisma/client';
+import type { Order, Product } from '@prisma/client';
 import { sha256Hex } from '../../infra/crypto';
 import type { Db, DbTx } from '../../infra/db';
-import { databaseErrorOf } from '../../infra/db';
+import { databaseErrorOf, sqlOf } from '../../infra/db';
 import { workflowIds } from '../../domain/workflow-ids';
 
 export interface OrderRequest {
@@ -47,6 +47,8 @@ export type IntakeOrder = Pick<Order, 'id' | 'externalOrderId' | 'status' | 'wor
 
 const intakeFields = { id: true, externalOrderId: true, status: true, workflowId: true, requestHash: true } as const;
 
+type CatalogueEntry = Pick<Product, 'id' | 'sku' | 'kind' | 'priceMinor' | 'currency'>;
+
 async function findExisting(db: DbTx, clientId: string, externalOrderId: string, idempotencyKey?: string) {
   return db.order.findFirst({
     where: {
@@ -75,11 +77,18 @@ export async function createOrder(
 ): Promise<{ order: IntakeOrder; created: boolean }> {
   const requestHash = requestHashOf(request);
   const skus = [...new Set(request.items.map((i) => i.sku))];
-  // Independent reads, side by side: the resubmission check and the catalogue.
-  const [existing, products] = await Promise.all([
-    findExisting(db, clientId, request.externalOrderId, idempotencyKey),
-    db.product.findMany({ where: { sku: { in: skus }, active: true } }),
-  ]);
+  // The resubmission check and the catalogue in one round trip.
+  const [read] = await sqlOf(db).rows<{ existing: IntakeOrder | null; products: CatalogueEntry[] }>(
+    `SELECT
+       (SELECT json_build_object('id', id, 'externalOrderId', external_order_id, 'status', status,
+                                 'workflowId', workflow_id, 'requestHash', request_hash)
+          FROM orders WHERE client_id = $1 AND (external_order_id = $2 OR idempotency_key = $3) LIMIT 1) AS existing,
+       COALESCE((SELECT json_agg(json_build_object('id', id, 'sku', sku, 'kind', kind, 'priceMinor', price_minor,
+                                                   'currency', currency))
+                   FROM products WHERE sku = ANY($4) AND active), '[]') AS products`,
+    [clientId, request.externalOrderId, idempotencyKey ?? null, skus],
+  );
+  const { existing, products } = read!;
   if (existing) return { order: sameRequestOrConflict(existing, requestHash), created: false };
 
   const bySku = new Map(products.map((p) => [p.sku, p]));
@@ -97,28 +106,45 @@ export async function createOrder(
   try {
     // One statement writes the order, its first history row, its items and one row per
     // unit: atomic without an interactive transaction, one round trip on the hot path.
-    const [row] = await db.$queryRaw<{ id: string }[]>`
-      WITH created AS (
-        INSERT INTO orders (id, client_id, external_order_id, idempotency_key, request_hash, buyer_id, buyer_ip,
-                            buyer_device_id, callback_url, amount_minor, currency, workflow_id, updated_at)
-        VALUES (gen_random_uuid(), ${clientId}::uuid, ${request.externalOrderId}, ${idempotencyKey ?? null}, ${requestHash},
-                ${request.buyer.id}, ${request.buyer.ip}, ${request.buyer.deviceId ?? null}, ${request.callbackUrl ?? null},
-                ${amount}, ${currency}, ${workflowId}, now())
-        RETURNING id
-      ), history AS (
-        INSERT INTO order_status_history (order_id, status) SELECT id, 'received' FROM created
-      ), items AS (
-        INSERT INTO order_items (id, order_id, position, product_id, sku, quantity, unit_price_minor)
-        SELECT gen_random_uuid(), created.id, t.position, t.product_id, t.sku, t.quantity, t.price
-        FROM created, unnest(${items.map((_, position) => position)}::int[], ${items.map((i) => i.product.id)}::uuid[],
-                             ${items.map((i) => i.sku)}::text[], ${items.map((i) => i.quantity)}::int[],
-                             ${items.map((i) => i.product.priceMinor)}::int[]) AS t(position, product_id, sku, quantity, price)
-        RETURNING id, order_id, product_id, quantity
-      ), units AS (
-        INSERT INTO order_units (id, order_id, item_id, product_id)
-        SELECT gen_random_uuid(), items.order_id, items.id, items.product_id FROM items, generate_series(1, items.quantity)
-      )
-      SELECT id::text FROM created`;
+    const [row] = await sqlOf(db).rows<{ id: string }>(
+      `WITH created AS (
+         INSERT INTO orders (id, client_id, external_order_id, idempotency_key, request_hash, buyer_id, buyer_ip,
+                             buyer_device_id, callback_url, amount_minor, currency, workflow_id, updated_at)
+         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())
+         RETURNING id
+       ), history AS (
+         INSERT INTO order_status_history (order_id, status) SELECT id, 'received' FROM created
+       ), items AS (
+         INSERT INTO order_items (id, order_id, position, product_id, sku, quantity, unit_price_minor)
+         SELECT gen_random_uuid(), created.id, t.position, t.product_id, t.sku, t.quantity, t.price
+           FROM created, unnest($12::int[], $13::uuid[], $14::text[], $15::int[], $16::int[])
+                         AS t(position, product_id, sku, quantity, price)
+         RETURNING id, order_id, product_id, quantity
+       ), units AS (
+         INSERT INTO order_units (id, order_id, item_id, product_id)
+         SELECT gen_random_uuid(), items.order_id, items.id, items.product_id
+           FROM items, generate_series(1, items.quantity)
+       )
+       SELECT id::text FROM created`,
+      [
+        clientId,
+        request.externalOrderId,
+        idempotencyKey ?? null,
+        requestHash,
+        request.buyer.id,
+        request.buyer.ip,
+        request.buyer.deviceId ?? null,
+        request.callbackUrl ?? null,
+        amount.toString(),
+        currency,
+        workflowId,
+        items.map((_, position) => position),
+        items.map((i) => i.product.id),
+        items.map((i) => i.sku),
+        items.map((i) => i.quantity),
+        items.map((i) => i.product.priceMinor),
+      ],
+    );
     return {
       order: { id: row!.id, externalOrderId: request.externalOrderId, status: 'received', workflowId, requestHash },
       created: true,
