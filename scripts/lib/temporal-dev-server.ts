@@ -60,6 +60,8 @@ export async function isTemporalReachable(address: string): Promise<boolean> {
 export interface DevServer {
   address: string;
   uiUrl: string | null;
+  /** The server process, when this module started the binary itself. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   return {
     address,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : null,
+    ...(child.pid ? { pid: child.pid } : {}),
     stop: () => stopChild(child),
   };
 }

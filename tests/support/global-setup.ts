@@ -1,22 +1,13 @@
 // One Temporal dev server and one fresh, migrated database per test run. Every test file
 // reads their addresses from the environment this sets (tests run in band, in this process).
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { databaseUrl } from '../../infra/database-url';
 import { ensureDatabase } from '../../infra/db';
+import { freePort } from '../../scripts/lib/process-stack';
 import { isTemporalReachable, startTemporalDevServer } from '../../scripts/lib/temporal-dev-server';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort };
 
 export default async function globalSetup(): Promise<void> {
   const log = (line: string) => process.stderr.write(`[test setup] ${line}\n`);
