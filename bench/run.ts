@@ -15,12 +15,10 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Pool } from 'pg';
-import { createDb } from '../infra/db';
 import { workflowIds } from '../domain/workflow-ids';
 import { nodeTsArgs, ROOT } from '../scripts/lib/node-ts';
 import { startProcessStack } from '../scripts/lib/process-stack';
 import { stopChild } from '../scripts/lib/temporal-dev-server';
-import { reserveKeysForOrder } from '../store/inventory';
 import type { OrderProgress } from '../workflows/order-messages';
 import type { Step } from './floors/workflows';
 import { closedLoop, type LoadResult, openLoop } from './lib/load';
@@ -39,11 +37,19 @@ async function main() {
   const started = new Date();
   const dataDir = path.join(ROOT, 'bench/results', `run-${started.toISOString().replace(/[:.]/g, '-')}`);
   log(`starting the stack (${quick ? 'quick' : 'full'} run)…`);
-  const stack = await startProcessStack({ name: 'bench', dataDir, log });
+  // BENCH_ROOT runs the platform from another checkout (e.g. `git worktree add /tmp/before <commit>`
+  // with node_modules linked): before/after in one harness. The floors always run from here.
+  const root = process.env.BENCH_ROOT;
+  const stack = await startProcessStack({ name: 'bench', dataDir, log, ...(root ? { root } : {}) });
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection });
   const floors = spawnFloorWorker(stack.temporalAddress, 'floors', false);
-  const results: Record<string, unknown> = { machine: machine(), startedAt: started.toISOString(), quick };
+  const results: Record<string, unknown> = {
+    machine: machine(),
+    platformRoot: root ?? ROOT,
+    startedAt: started.toISOString(),
+    quick,
+  };
 
   try {
     const api = apiClient(stack.apiUrl, stack.adminKey);
@@ -138,7 +144,7 @@ async function main() {
     results.intake = { rate: intakeRate, result: intake, apiCpuMsPerRequest: intakeApiCpu };
 
     log('key claiming…');
-    results.keyClaiming = await keyClaiming(stack.databaseUrl, D.claims);
+    results.keyClaiming = await keyClaiming(root ?? ROOT, stack.databaseUrl, D.claims);
 
     log('memory…');
     const bare = spawnFloorWorker(stack.temporalAddress, 'bare', true);
@@ -214,7 +220,12 @@ async function orderShape(client: Client, workflowId: string): Promise<Step[]> {
  * one-unit orders) against a raw-SQL baseline that binds a key to a unit with the plainest
  * statement (UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1)) through pg, same run.
  */
-async function keyClaiming(databaseUrl: string, perSide: number) {
+async function keyClaiming(root: string, databaseUrl: string, perSide: number) {
+  // The store of the checkout under test (BENCH_ROOT), so a before/after compares its reservation.
+  const { reserveKeysForOrder } = (await import(
+    path.join(root, 'store/inventory')
+  )) as typeof import('../store/inventory');
+  const { createDb } = (await import(path.join(root, 'infra/db'))) as typeof import('../infra/db');
   const pool = new Pool({ connectionString: databaseUrl, max: CLAIMERS + 2 });
   const db = createDb(databaseUrl, CLAIMERS + 2);
   try {

@@ -11,7 +11,7 @@ import { temporal } from '@temporalio/proto';
 import { DEV_SECRETS } from '../../infra/config';
 import { dropDatabase, ensureDatabase } from '../../infra/db';
 import { databaseUrl } from '../../infra/database-url';
-import { nodeTsArgs, ROOT } from './node-ts';
+import { ROOT } from './node-ts';
 import { type DevServer, startTemporalDevServer, stopChild } from './temporal-dev-server';
 
 export async function freePort(): Promise<number> {
@@ -31,6 +31,8 @@ export interface ProcessStackOptions {
   /** Temporal's SQLite file and the children's logs. */
   dataDir: string;
   workers?: number;
+  /** The checkout whose API, worker and migrations run (another commit's worktree, to compare). */
+  root?: string;
   /** Extra environment for the API and worker children. */
   env?: Record<string, string>;
   log?: (line: string) => void;
@@ -51,12 +53,14 @@ export interface ProcessStack {
 
 export async function startProcessStack(options: ProcessStackOptions): Promise<ProcessStack> {
   const log = options.log ?? (() => undefined);
+  const root = options.root ?? ROOT;
   const url = new URL(databaseUrl());
   url.pathname = `/rights_platform_${options.name}`;
   const dbUrl = url.toString();
   await dropDatabase(dbUrl);
   await ensureDatabase(dbUrl);
-  const migrate = spawnSync(process.execPath, [path.join(ROOT, 'scripts/prisma.js'), 'migrate', 'deploy'], {
+  const migrate = spawnSync(process.execPath, [path.join(root, 'scripts/prisma.js'), 'migrate', 'deploy'], {
+    cwd: root,
     env: { ...process.env, DATABASE_URL: dbUrl },
     encoding: 'utf8',
   });
@@ -82,7 +86,11 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
   let stopping = false;
 
   const spawnChild = (name: string, entry: string): ChildProcess => {
-    const child = spawn(process.execPath, nodeTsArgs(entry), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const file = createWriteStream(path.join(options.dataDir, `${name}.log`), { flags: 'a' });
     child.stdout?.pipe(file);
     child.stderr?.pipe(file);
