@@ -1,11 +1,15 @@
 // Signed webhooks to the order system. A non-2xx answer or a timeout throws, so Temporal
 // retries with backoff; the event id lets receivers drop the duplicates retries can cause.
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../domain/failures';
 import type { OrderStatus } from '../domain/order-status';
+import { OutboundAddressRefused, parseAllowList, postOutbound } from '../infra/outbound-url';
 import { signWebhook } from '../infra/webhook-signature';
 import { webhookSecretOf } from '../store/clients';
 import type { ActivityDeps } from './deps';
 
-export function webhookActivities({ db, keyring, config }: ActivityDeps) {
+export function webhookActivities({ db, keyring, config, logger }: ActivityDeps) {
+  const outboundAllowList = parseAllowList(config.OUTBOUND_URL_ALLOWLIST);
   return {
     /**
      * Announces the status the workflow decided, under the event id it chose: a retry sends
@@ -30,20 +34,30 @@ export function webhookActivities({ db, keyring, config }: ActivityDeps) {
         createdAt: new Date().toISOString(),
         data: { orderId: order.id, externalOrderId: order.externalOrderId, status },
       });
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'rights-platform-webhooks/1',
-          'x-signature': signWebhook(secret, body, Math.floor(Date.now() / 1000)),
-        },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(config.WEBHOOK_TIMEOUT_MS),
-      });
-      await res.arrayBuffer();
-      if (!res.ok) throw new Error(`webhook answered ${res.status}`);
-      return { sent: true, status: res.status };
+      let answered: number;
+      try {
+        answered = await postOutbound(
+          url,
+          body,
+          {
+            'content-type': 'application/json',
+            'user-agent': 'rights-platform-webhooks/1',
+            'x-signature': signWebhook(secret, body, Math.floor(Date.now() / 1000)),
+          },
+          { allow: outboundAllowList, timeoutMs: config.WEBHOOK_TIMEOUT_MS },
+        );
+      } catch (err) {
+        if (!(err instanceof OutboundAddressRefused)) throw err;
+        // Asking again will not make the address public: stop, and say why.
+        logger.warn({ orderId, error: err.message }, 'webhook address refused');
+        throw ApplicationFailure.create({
+          message: err.message,
+          type: FailureType.WebhookUrlRefused,
+          nonRetryable: true,
+        });
+      }
+      if (answered < 200 || answered >= 300) throw new Error(`webhook answered ${answered}`);
+      return { sent: true, status: answered };
     },
   };
 }

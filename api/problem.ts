@@ -1,5 +1,6 @@
 // The one error shape of the API: RFC 9457 problem+json with a stable machine `code`.
 import type { z } from 'zod';
+import { checkOutboundUrl, type OutboundAllowList } from '../infra/outbound-url';
 
 export interface FieldError {
   path: string;
@@ -52,4 +53,14 @@ export function parseOr422<S extends z.ZodType>(schema: S, value: unknown): z.in
       message: issue.message,
     })),
   );
+}
+
+/** Refuses, with 422 `url_not_allowed`, a URL the platform may not send requests to. */
+export function outboundUrlOr422(url: string, allow: OutboundAllowList, field: string): void {
+  const checked = checkOutboundUrl(url, allow);
+  if (!checked.ok) {
+    throw new Problem(422, 'url_not_allowed', `${field} is not allowed: ${checked.reason}`, [
+      { path: field, message: checked.reason },
+    ]);
+  }
 }

@@ -48,14 +48,26 @@ const schema = z.object({
   CLAIM_TOKEN_SECRET: secret.optional(),
   BOOTSTRAP_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /**
+   * Hosts and networks webhooks and callbacks may reach although they are not public
+   * (comma-separated names, addresses, CIDRs). Unset: loopback in development and tests (so
+   * local receivers work), nothing in production. `none` allows nothing anywhere.
+   */
+  OUTBOUND_URL_ALLOWLIST: z
+    .string()
+    .regex(/^[\w.:/,\s-]*$/, 'must be comma-separated host names, addresses or CIDR networks')
+    .optional(),
 });
 
 type Raw = z.infer<typeof schema>;
-export type Config = Omit<Raw, SecretName | 'PUBLIC_BASE_URL'> &
+export type Config = Omit<Raw, SecretName | 'PUBLIC_BASE_URL' | 'OUTBOUND_URL_ALLOWLIST'> &
   Record<Exclude<SecretName, 'BOOTSTRAP_ADMIN_KEY'>, string> & {
     BOOTSTRAP_ADMIN_KEY?: string;
     PUBLIC_BASE_URL: string;
+    OUTBOUND_URL_ALLOWLIST: string;
   };
+
+const LOOPBACK_ONLY = '127.0.0.0/8,::1,localhost';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -95,6 +107,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     ...(secrets as Record<Exclude<SecretName, 'BOOTSTRAP_ADMIN_KEY'>, string>),
     BOOTSTRAP_ADMIN_KEY: secrets.BOOTSTRAP_ADMIN_KEY,
     PUBLIC_BASE_URL: (raw.PUBLIC_BASE_URL ?? `http://${raw.API_HOST}:${raw.API_PORT}`).replace(/\/+$/, ''),
+    OUTBOUND_URL_ALLOWLIST:
+      raw.OUTBOUND_URL_ALLOWLIST === 'none' ? '' : (raw.OUTBOUND_URL_ALLOWLIST ?? (production ? '' : LOOPBACK_ONLY)),
   };
 }
 

@@ -4,7 +4,8 @@ import { roleFromDb, RoleSchema } from '../../domain/roles';
 import { createClient } from '../../store/clients';
 import type { ApiDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
-import { parseOr422 } from '../problem';
+import { parseAllowList } from '../../infra/outbound-url';
+import { outboundUrlOr422, parseOr422 } from '../problem';
 
 export const CreateClientBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -15,10 +16,12 @@ export const CreateClientBody = z.strictObject({
     .optional(),
 });
 
-export function clientsRouter({ db, keyring }: ApiDeps): Router {
+export function clientsRouter({ db, keyring, config }: ApiDeps): Router {
   const router = Router();
+  const outboundAllowList = parseAllowList(config.OUTBOUND_URL_ALLOWLIST);
   router.post('/', requireRole('admin'), async (req, res) => {
     const body = parseOr422(CreateClientBody, req.body);
+    if (body.webhookUrl) outboundUrlOr422(body.webhookUrl, outboundAllowList, 'webhookUrl');
     const { client, apiKey, webhookSecret } = await createClient(db, keyring, body, actorOf(req));
     res.status(201).json({
       id: client.id,

@@ -22,7 +22,8 @@ import { statusQuery } from '../../workflows/order-messages';
 import type { ApiDeps } from '../deps';
 import { callerOf, requireRole } from '../middleware/auth';
 import { idempotencyKeyOf } from '../middleware/idempotency-key';
-import { parseOr422, Problem, problems } from '../problem';
+import { outboundUrlOr422, parseOr422, Problem, problems } from '../problem';
+import { parseAllowList } from '../../infra/outbound-url';
 import { SkuSchema } from './products';
 
 const Text = (max: number) =>
@@ -56,6 +57,7 @@ const STUCK_QUERY_DEADLINE_MS = 2_000;
 
 export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
   const router = Router();
+  const outboundAllowList = parseAllowList(config.OUTBOUND_URL_ALLOWLIST);
 
   /** Starts the order's workflow unless it exists (running or finished): safe on every resubmission. */
   async function ensureWorkflow(order: IntakeOrder): Promise<void> {
@@ -74,6 +76,7 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
   router.post('/', requireRole('order-system'), async (req, res) => {
     const idempotencyKey = idempotencyKeyOf(req);
     const body = parseOr422(CreateOrderBody, req.body);
+    if (body.callbackUrl) outboundUrlOr422(body.callbackUrl, outboundAllowList, 'callbackUrl');
     const client = callerOf(req);
     let result: Awaited<ReturnType<typeof createOrder>>;
     try {

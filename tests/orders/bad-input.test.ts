@@ -5,6 +5,7 @@ import { clientFor, expectProblem, type HttpResponse } from '../support/http';
 import { orderBody, PRICE, shopWithStock } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
 import { createClientViaApi } from '../support/clients';
+import { rowCounts as countRows } from '../support/row-counts';
 
 let stack: TestStack;
 let ctx: Awaited<ReturnType<typeof shopWithStock>>;
@@ -23,27 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-const TABLES = [
-  'clients',
-  'audit_log',
-  'products',
-  'key_batches',
-  'card_keys',
-  'orders',
-  'order_items',
-  'order_units',
-  'order_status_history',
-  'ledger_entries',
-] as const;
-
-async function rowCounts(): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (const table of TABLES) {
-    const [row] = await stack.db.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM "${table}"`);
-    counts[table] = Number(row?.n);
-  }
-  return counts;
-}
+const rowCounts = () => countRows(stack.db);
 
 type Case = [name: string, status: number, code: string, send: () => Promise<HttpResponse>];
 
