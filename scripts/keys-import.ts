@@ -95,11 +95,12 @@ function firstField(line: string): string | undefined {
   return undefined;
 }
 
-function problemWith(key: string): string | undefined {
+/** The key as it will be stored (normalised), or why it cannot be. */
+function checkKey(key: string): { key: string } | { problem: string } {
   // The file is read as UTF-8; a replacement character means it was not (e.g. a GBK export).
-  if (key.includes('\uFFFD')) return 'not valid UTF-8';
+  if (key.includes('\uFFFD')) return { problem: 'not valid UTF-8' };
   const checked = CardKeySchema.safeParse(key);
-  return checked.success ? undefined : checked.error.issues[0]?.message;
+  return checked.success ? { key: checked.data } : { problem: checked.error.issues[0]?.message ?? 'invalid key' };
 }
 
 /** Progress on stderr: one redrawn line on a terminal, a line per ~10% otherwise (CI logs, tests). */
@@ -204,14 +205,20 @@ async function main(): Promise<number> {
             sawContent = true;
             if (key !== undefined && HEADERS.has(key.toLowerCase())) continue;
           }
-          const problem = key === undefined ? 'unbalanced quotes' : key === '' ? 'empty key' : problemWith(key);
-          if (problem) {
+          const checked: { key: string } | { problem: string } =
+            key === undefined
+              ? { problem: 'unbalanced quotes' }
+              : key === ''
+                ? { problem: 'empty key' }
+                : checkKey(key);
+          if ('problem' in checked) {
+            const { problem } = checked;
             rejected += 1;
             if (rejected <= MAX_REPORTED_REJECTS) progress.note(`line ${lineNo}: skipped, ${problem}`);
             else if (rejected === MAX_REPORTED_REJECTS + 1) progress.note('more lines skipped; only counted from here');
             continue;
           }
-          yield key!;
+          yield checked.key;
         }
       } finally {
         lines.close();

@@ -25,6 +25,9 @@ async function lockClient(tx: DbTx, clientId: string): Promise<void> {
   await tx.$queryRaw`SELECT id FROM clients WHERE id = ${clientId}::uuid FOR UPDATE`;
 }
 
+/** The Idempotency-Key of an earlier top-up, reused with another amount or currency. */
+export class TopUpConflict extends Error {}
+
 export async function topUp(
   db: Db,
   input: { clientId: string; minor: number; currency: string; idempotencyKey: string },
@@ -40,6 +43,9 @@ export async function topUp(
       idempotencyKey: input.idempotencyKey,
       actorClientId: actor.clientId,
     });
+    if (!created && (entry.amountMinor !== BigInt(input.minor) || entry.currency !== input.currency)) {
+      throw new TopUpConflict(entry.id.toString());
+    }
     if (created) {
       await recordAudit(tx, {
         actorClientId: actor.clientId,

@@ -4,9 +4,13 @@ import type { Logger } from '../../infra/logger';
 
 const INCOMING_ID = /^[\w.:-]{1,128}$/;
 
-/** The path without its query, and with claim tokens (secrets that travel in the path) masked. */
+/**
+ * The path without its query, and with claim tokens (secrets that travel in the path)
+ * masked whatever the case or repeated slashes (routing ignores both).
+ */
 export function loggablePath(url: string): string {
-  return (url.split('?')[0] ?? '/').replace(/^\/v1\/claims\/[^/]+/, '/v1/claims/:token');
+  const path = (url.split('?')[0] ?? '/').replace(/\/{2,}/g, '/');
+  return path.replace(/^\/v1\/claims\/[^/]*/i, '/v1/claims/:token');
 }
 
 /** Gives every request an id (honouring a sane incoming X-Request-Id) and a child logger. */

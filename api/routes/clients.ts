@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { roleFromDb, RoleSchema } from '../../domain/roles';
+import { FreeText } from '../../domain/text';
 import { createClient } from '../../store/clients';
 import type { ApiDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
@@ -8,7 +9,7 @@ import { parseAllowList } from '../../infra/outbound-url';
 import { outboundUrlOr422, parseOr422 } from '../problem';
 
 export const CreateClientBody = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: FreeText(100),
   role: RoleSchema,
   webhookUrl: z
     .url({ protocol: /^https?$/ })

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { CardKeySchema } from '../../domain/card-key';
+import { FreeText } from '../../domain/text';
 import { importKeys, inventoryCounts } from '../../store/inventory';
 import type { ApiDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
@@ -10,7 +11,7 @@ import { SkuSchema } from './products';
 export const ImportBatchBody = z.strictObject({
   sku: SkuSchema,
   keys: z.array(CardKeySchema).min(1).max(20_000),
-  supplier: z.string().trim().min(1).max(100).optional(),
+  supplier: FreeText(100).optional(),
   costMinor: z.number().int().min(0).max(100_000_000).optional(),
 });
 

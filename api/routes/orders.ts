@@ -3,6 +3,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DurationSchema } from '../../domain/duration';
+import { Identifier } from '../../domain/text';
 import { roleFromDb } from '../../domain/roles';
 import { claimTokenFor } from '../../store/claims';
 import {
@@ -26,19 +27,12 @@ import { outboundUrlOr422, parseOr422, Problem, problems } from '../problem';
 import { parseAllowList } from '../../infra/outbound-url';
 import { SkuSchema } from './products';
 
-const Text = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII');
-
 export const CreateOrderBody = z.strictObject({
-  externalOrderId: Text(128),
+  externalOrderId: Identifier(128),
   buyer: z.strictObject({
-    id: Text(128),
+    id: Identifier(128),
     ip: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }),
-    deviceId: Text(128).optional(),
+    deviceId: Identifier(128).optional(),
   }),
   items: z
     .array(z.strictObject({ sku: SkuSchema, quantity: z.number().int().min(1).max(100) }))
@@ -155,7 +149,7 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
 
   router.get('/', async (req, res) => {
     if (req.query.stuckFor !== undefined) return listStuck(req, res);
-    const query = parseOr422(z.object({ externalOrderId: Text(128), clientId: z.uuid().optional() }), req.query);
+    const query = parseOr422(z.object({ externalOrderId: Identifier(128), clientId: z.uuid().optional() }), req.query);
     const found = await findOrderDetail(db, {
       externalOrderId: query.externalOrderId,
       ...(query.clientId ? { clientId: query.clientId } : {}),

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { MoneySchema } from '../../domain/money';
+import { FreeText } from '../../domain/text';
 import { createProduct, DuplicateSku, productView } from '../../store/products';
 import type { ApiDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
@@ -10,7 +11,7 @@ export const SkuSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, '
 
 export const CreateProductBody = z.strictObject({
   sku: SkuSchema,
-  name: z.string().trim().min(1).max(200),
+  name: FreeText(200),
   kind: z.enum(['card_key', 'direct_topup']),
   price: MoneySchema.extend({ minor: z.number().int().positive().max(100_000_000) }),
 });
