@@ -17,14 +17,30 @@ import { startProcessStack } from './process-stack';
 export interface ChaosOptions {
   seed: number;
   orders: number;
-  /** Milliseconds between faults. */
+  /** Milliseconds between faults, on average. */
   faultEveryMs: number;
+  /** Submissions are spread over this long, so faults land on orders in every step. */
+  submitOverMs: number;
+  /** Faults go on after the last submission until at least these many happened. */
+  minFaults: { workerKills: number; temporalRestarts: number; droppedConnections: number };
   settleTimeoutMs: number;
   log?: (line: string) => void;
 }
 
-export const FULL: Omit<ChaosOptions, 'seed'> = { orders: 600, faultEveryMs: 4_000, settleTimeoutMs: 300_000 };
-export const SHORT: Omit<ChaosOptions, 'seed'> = { orders: 60, faultEveryMs: 3_000, settleTimeoutMs: 120_000 };
+export const FULL: Omit<ChaosOptions, 'seed'> = {
+  orders: 600,
+  faultEveryMs: 4_000,
+  submitOverMs: 150_000,
+  minFaults: { workerKills: 10, temporalRestarts: 2, droppedConnections: 20 },
+  settleTimeoutMs: 300_000,
+};
+export const SHORT: Omit<ChaosOptions, 'seed'> = {
+  orders: 60,
+  faultEveryMs: 3_000,
+  submitOverMs: 15_000,
+  minFaults: { workerKills: 1, temporalRestarts: 1, droppedConnections: 3 },
+  settleTimeoutMs: 120_000,
+};
 
 export interface Verdict {
   seed: number;
@@ -208,11 +224,15 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
       }
     })();
 
-    // Submit with ten callers; each order is retried with its own externalOrderId until accepted.
+    // Submit with ten callers, order n not before its slot; each order is retried with its own
+    // externalOrderId until accepted.
     let next = 0;
+    const submitStart = Date.now();
     await Promise.all(
       Array.from({ length: 10 }, async () => {
-        for (let o = plan[next++]; o; o = plan[next++]) {
+        for (let n = next++, o = plan[n]; o; n = next++, o = plan[n]) {
+          const slot = submitStart + (n * options.submitOverMs) / plan.length - Date.now();
+          if (slot > 0) await new Promise((r) => setTimeout(r, slot));
           await call(o.shop.apiKey, 'POST', '/v1/orders', {
             externalOrderId: o.externalOrderId,
             buyer: { id: `buyer-${o.externalOrderId}`, ip: '203.0.113.9' },
@@ -222,12 +242,12 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
       }),
     );
     log(`${plan.length} orders accepted; faults keep coming for a while`);
-    // A guaranteed minimum of each fault, so a short run exercises all three.
-    if (faults.temporalRestarts === 0) {
-      await stack.restartTemporal();
-      faults.temporalRestarts += 1;
-    }
-    await new Promise((r) => setTimeout(r, options.faultEveryMs * 2));
+    const enough = () =>
+      faults.workerKills >= options.minFaults.workerKills &&
+      faults.temporalRestarts >= options.minFaults.temporalRestarts &&
+      faults.droppedConnections >= options.minFaults.droppedConnections;
+    const faultsBy = Date.now() + 120_000;
+    while (!enough() && Date.now() < faultsBy) await new Promise((r) => setTimeout(r, 500));
     faulting = false;
     await faultLoop;
     if (stack.pids().workers.length === 0) await stack.startWorker();
@@ -261,6 +281,11 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
     }
 
     const checks: Verdict['checks'] = [];
+    checks.push({
+      name: 'the faults happened',
+      ok: enough(),
+      detail: `${faults.workerKills} kills, ${faults.temporalRestarts} restarts, ${faults.droppedConnections} drops; wanted ${JSON.stringify(options.minFaults)}`,
+    });
     const check = async (name: string, sql: string, detail = (n: number) => `${n} violations`) => {
       const n = Number((await pool.query(sql)).rows[0].n);
       checks.push({ name, ok: n === 0, detail: detail(n) });
@@ -365,7 +390,7 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
       detail: `${unsigned} orders with an unverifiable webhook`,
     });
     checks.push({
-      name: 'every order workflow closed',
+      name: 'every order workflow closed (but those retrying a receiver that is down)',
       ok: running.length === 0,
       detail: `${running.length} still running`,
     });
