@@ -336,7 +336,7 @@ function table(r: any): string {
     `F-same: ${r.orderShape.join(', ')}`,
     FSame.rate.toFixed(1),
     lat(FSame.latency),
-    cpu(FSame.cpuMsPerCall),
+    cpu(FSame.cpuMsPerCall, FSame.cpuMsPerCall.floorWorker),
   ]);
   out += row([
     'own-inventory order, POST → delivered',
