@@ -18,6 +18,6 @@ export interface AuditEntry {
 }
 
 /** Appends to the audit log; call it inside the transaction of the action it records. */
-export async function recordAudit(db: DbTx, entry: AuditEntry): Promise<void> {
-  await db.auditLog.create({ data: { ...entry, details: entry.details ?? {} } });
+export async function recordAuditInTx(tx: DbTx, entry: AuditEntry): Promise<void> {
+  await tx.auditLog.create({ data: { ...entry, details: entry.details ?? {} } });
 }

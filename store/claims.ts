@@ -4,7 +4,7 @@
 import type { Keyring } from '../infra/crypto';
 import { hmacHex, sha256Hex } from '../infra/crypto';
 import type { Db } from '../infra/db';
-import { recordAudit } from './audit';
+import { recordAuditInTx } from './audit';
 import { openKey } from './inventory';
 
 export function claimTokenFor(secret: string, orderId: string, nonce: string): string {
@@ -39,7 +39,7 @@ export async function redeemClaim(db: Db, keyring: Keyring, token: string, ip: s
     });
     const keyIds = items.flatMap((i) => i.units.map((u) => u.cardKeyId)).filter((id): id is string => id !== null);
     const keys = new Map((await tx.cardKey.findMany({ where: { id: { in: keyIds } } })).map((k) => [k.id, k] as const));
-    await recordAudit(tx, {
+    await recordAuditInTx(tx, {
       actor: 'buyer',
       action: 'claim.revealed',
       subjectType: 'order',

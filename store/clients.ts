@@ -2,7 +2,7 @@ import type { Client } from '@prisma/client';
 import { type Db, type DbTx, Prisma } from '../infra/db';
 import { type Keyring, open, randomToken, seal, sha256Hex } from '../infra/crypto';
 import { type Role, roleToDb } from '../domain/roles';
-import { type Actor, recordAudit } from './audit';
+import { type Actor, recordAuditInTx } from './audit';
 
 const API_KEY_PREFIX = 'rp_';
 const WEBHOOK_SECRET_AAD = 'webhook-secret';
@@ -25,7 +25,7 @@ export async function createClient(db: Db, keyring: Keyring, input: NewClient, a
   const webhookSecret = randomToken('whsec_');
   const client = await db.$transaction(async (tx) => {
     const created = await insertClient(tx, keyring, input, apiKey, webhookSecret);
-    await recordAudit(tx, {
+    await recordAuditInTx(tx, {
       actorClientId: actor.clientId,
       actor: actor.name,
       action: 'client.created',
@@ -76,7 +76,7 @@ export async function ensureClientWithKey(
   try {
     const client = await db.$transaction(async (tx) => {
       const created = await insertClient(tx, keyring, input, apiKey, randomToken('whsec_'));
-      await recordAudit(tx, {
+      await recordAuditInTx(tx, {
         actor: 'system',
         action: 'client.created',
         subjectType: 'client',

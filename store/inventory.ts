@@ -3,7 +3,7 @@
 import type { Product } from '@prisma/client';
 import { type Keyring, hmacHex, open, seal } from '../infra/crypto';
 import { type Db, type DbTx, sqlOf } from '../infra/db';
-import { type Actor, recordAudit } from './audit';
+import { type Actor, recordAuditInTx } from './audit';
 
 /** Keys are sealed with their product id as associated data: a ciphertext moved to another product will not open. */
 const keyAad = (productId: string) => `card-key:${productId}`;
@@ -109,7 +109,7 @@ export async function importKeys(
       where: { id: batch.id },
       data: { importedCount: result.imported, duplicateCount: result.duplicates },
     });
-    await recordAudit(tx, {
+    await recordAuditInTx(tx, {
       actorClientId: input.actor.clientId,
       actor: input.actor.name,
       action: 'inventory.imported',

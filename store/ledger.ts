@@ -4,7 +4,7 @@ import type { LedgerEntry } from '@prisma/client';
 import { money } from '../domain/money';
 import type { Db, DbTx } from '../infra/db';
 import { Prisma } from '../infra/db';
-import { type Actor, recordAudit } from './audit';
+import { type Actor, recordAuditInTx } from './audit';
 
 export async function balanceOf(db: DbTx, clientId: string, currency: string): Promise<bigint> {
   const { _sum } = await db.ledgerEntry.aggregate({ where: { clientId, currency }, _sum: { amountMinor: true } });
@@ -47,7 +47,7 @@ export async function topUp(
       throw new TopUpConflict(entry.id.toString());
     }
     if (created) {
-      await recordAudit(tx, {
+      await recordAuditInTx(tx, {
         actorClientId: actor.clientId,
         actor: actor.name,
         action: 'balance.topped_up',

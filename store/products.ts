@@ -1,7 +1,7 @@
 import type { Product, ProductKind } from '@prisma/client';
 import type { Db } from '../infra/db';
 import { Prisma } from '../infra/db';
-import { type Actor, recordAudit } from './audit';
+import { type Actor, recordAuditInTx } from './audit';
 
 export interface NewProduct {
   sku: string;
@@ -24,7 +24,7 @@ export async function createProduct(db: Db, input: NewProduct, actor: Actor) {
           currency: input.price.currency,
         },
       });
-      await recordAudit(tx, {
+      await recordAuditInTx(tx, {
         actorClientId: actor.clientId,
         actor: actor.name,
         action: 'product.created',
