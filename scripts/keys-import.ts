@@ -6,6 +6,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { CardKeySchema } from '../domain/card-key';
+import { FreeText } from '../domain/text';
 import { loadConfigOrExit } from '../infra/config';
 import { keyringFrom } from '../infra/crypto';
 import { createDb } from '../infra/db';
@@ -61,8 +62,13 @@ function parseOptions(argv: string[]): Options {
   if (!sku) usageError('--sku is required');
   if (positionals.length !== 1)
     usageError(positionals.length === 0 ? 'the CSV file is required' : 'give exactly one file');
-  const supplier = values.supplier?.trim();
-  if (values.supplier !== undefined && !supplier) usageError('--supplier must not be empty');
+  let supplier: string | undefined;
+  if (values.supplier !== undefined) {
+    // The same rule as the API's batch import: a name, nothing invisible.
+    const checked = FreeText(100).safeParse(values.supplier);
+    if (!checked.success) usageError(`--supplier ${checked.error.issues[0]?.message ?? 'is invalid'}`);
+    else supplier = checked.data;
+  }
   let costMinor: number | undefined;
   if (values['cost-minor'] !== undefined) {
     costMinor = Number(values['cost-minor']);

@@ -210,6 +210,8 @@ test.each([
   [['--sku', 'x'], 'the CSV file is required'],
   [['--sku', 'x', '--cost-minor', '12.5', 'f.csv'], '--cost-minor'],
   [['--sku', 'x', '--bogus', 'f.csv'], "Unknown option '--bogus'"],
+  [['--sku', 'x', '--supplier', 'acme\u202e', 'f.csv'], '--supplier must not contain control'],
+  [['--sku', 'x', '--supplier', '   ', 'f.csv'], '--supplier'],
 ])('bad usage %j exits 2 with one line', async (args, message) => {
   const run = await runCli(args);
   expect(run.code).toBe(2);
