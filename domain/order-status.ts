@@ -6,8 +6,9 @@ export type { OrderStatus };
 
 const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
   received: ['fulfilling', 'failed'],
-  fulfilling: ['delivered', 'failed', 'refunded'],
+  fulfilling: ['delivered', 'partially_delivered', 'failed', 'refunded'],
   delivered: ['refunded'],
+  partially_delivered: ['refunded'],
   failed: [],
   refunded: [],
 };
@@ -21,4 +22,4 @@ export function sourcesOf(to: OrderStatus): OrderStatus[] {
   return (Object.keys(NEXT) as OrderStatus[]).filter((from) => NEXT[from].includes(to));
 }
 
-export const TERMINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'failed', 'refunded'];
+export const TERMINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'partially_delivered', 'failed', 'refunded'];

@@ -141,37 +141,53 @@ export function guardedLookup(allow: OutboundAllowList, resolve: Resolver = syst
   };
 }
 
+export interface OutboundResponse {
+  status: number;
+  body: string;
+}
+
 /**
- * POSTs a body to an outbound URL under both checks; no redirects followed. Resolves with the
- * status, rejects on a refused URL or address (OutboundAddressRefused), a network error or
- * the timeout (for the whole exchange).
+ * Sends a request to an outbound URL under both checks; no redirects followed. Resolves with
+ * the status and body text, rejects on a refused URL or address (OutboundAddressRefused), a
+ * network error or the timeout (for the whole exchange).
  */
-export async function postOutbound(
+export async function sendOutbound(
   raw: string,
-  body: string,
-  headers: Record<string, string>,
+  request: { method: string; body?: string; headers: Record<string, string> },
   options: { allow: OutboundAllowList; timeoutMs: number },
-): Promise<number> {
+): Promise<OutboundResponse> {
   const checked = checkOutboundUrl(raw, options.allow);
   if (!checked.ok) throw new OutboundAddressRefused(`${raw}: ${checked.reason}`);
   const { url } = checked;
-  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
-  return new Promise<number>((resolve, reject) => {
-    const req = request(
+  const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const body = request.body ?? '';
+  return new Promise<OutboundResponse>((resolve, reject) => {
+    const req = transport.request(
       url,
       {
-        method: 'POST',
-        headers: { ...headers, 'content-length': Buffer.byteLength(body).toString() },
+        method: request.method,
+        headers: { ...request.headers, 'content-length': Buffer.byteLength(body).toString() },
         lookup: guardedLookup(options.allow) as never,
         signal: AbortSignal.timeout(options.timeoutMs),
       },
       (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       },
     );
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** POSTs a body to an outbound URL (see sendOutbound); resolves with the status. */
+export async function postOutbound(
+  raw: string,
+  body: string,
+  headers: Record<string, string>,
+  options: { allow: OutboundAllowList; timeoutMs: number },
+): Promise<number> {
+  return (await sendOutbound(raw, { method: 'POST', body, headers }, options)).status;
 }

@@ -1,0 +1,134 @@
+// The platform's reference supplier protocol (docs/supplier-protocol.md): signed JSON over
+// HTTP, idempotent on the unit's id as reference.
+import { z } from 'zod';
+import type { ReferenceCredentials } from '../../../domain/suppliers';
+import { signRequest } from '../../../infra/request-signature';
+import { type SupplierHttp, supplierRequest, urlOf } from './http';
+import { type SaleState, type SupplierAdapter, SupplierUnavailable } from './types';
+
+const SupplierOrder = z.object({
+  reference: z.string(),
+  status: z.enum(['pending', 'succeeded', 'failed', 'cancelled', 'disputed']),
+  transactionId: z.string().optional(),
+  costMinor: z.number().int().nonnegative().optional(),
+  key: z.object({ code: z.string(), pin: z.string().optional() }).optional(),
+  failureReason: z.string().optional(),
+});
+export type SupplierOrder = z.infer<typeof SupplierOrder>;
+
+const QuoteAnswer = z.object({
+  available: z.boolean(),
+  stock: z.number().int().nonnegative().optional(),
+  costMinor: z.number().int().nonnegative(),
+});
+const Refusal = z.object({ code: z.string(), costMinor: z.number().int().optional() });
+
+/** A key with a PIN is kept (and revealed) as one string: "<code> PIN <pin>". */
+export function keyText(key: { code: string; pin?: string | undefined }): string {
+  return key.pin ? `${key.code} PIN ${key.pin}` : key.code;
+}
+
+/** The sale an order body describes (also what a callback carries). */
+export function saleStateOf(order: SupplierOrder): SaleState {
+  switch (order.status) {
+    case 'succeeded':
+      return {
+        kind: 'succeeded',
+        transactionId: order.transactionId ?? order.reference,
+        costMinor: order.costMinor ?? 0,
+        ...(order.key ? { key: keyText(order.key) } : {}),
+      };
+    case 'pending':
+      return { kind: 'pending', ...(order.transactionId ? { transactionId: order.transactionId } : {}) };
+    default:
+      return { kind: 'refused', detail: `${order.status}${order.failureReason ? `: ${order.failureReason}` : ''}` };
+  }
+}
+
+export function parseSupplierOrder(json: unknown): SupplierOrder | undefined {
+  const parsed = SupplierOrder.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function referenceAdapter(
+  baseUrl: string,
+  credentials: ReferenceCredentials,
+  http: SupplierHttp,
+): SupplierAdapter {
+  async function call(method: 'GET' | 'POST', path: string, payload: unknown, mutates: boolean) {
+    const body = payload === undefined ? '' : JSON.stringify(payload);
+    const url = urlOf(baseUrl, path);
+    const target = new URL(url);
+    const signature = signRequest(
+      credentials.secret,
+      { method, path: `${target.pathname}${target.search}`, body },
+      Math.floor(Date.now() / 1000),
+    );
+    const headers: Record<string, string> = {
+      'x-rights-account': credentials.accountId,
+      'x-rights-signature': signature,
+      'user-agent': 'rights-platform-suppliers/1',
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    };
+    return supplierRequest(http, url, { method, body, headers, mutates });
+  }
+
+  /** An order answer; anything unexpected proves nothing and is treated like a lost answer. */
+  function orderOrUnavailable(status: number, json: unknown, what: string, mutates: boolean): SaleState {
+    const order = parseSupplierOrder(json);
+    if (!order) throw new SupplierUnavailable(`${what}: answered ${status} with an unexpected body`, mutates);
+    return saleStateOf(order);
+  }
+
+  return {
+    async quote(productCode) {
+      const { status, json } = await call('POST', '/quote', { productCode }, false);
+      const quote = QuoteAnswer.safeParse(json);
+      if (status !== 200 || !quote.success) throw new SupplierUnavailable(`quote: answered ${status}`, false);
+      return quote.data;
+    },
+
+    async place(request) {
+      const { status, json } = await call(
+        'POST',
+        '/orders',
+        {
+          reference: request.reference,
+          productCode: request.productCode,
+          maxCostMinor: request.maxCostMinor,
+          currency: request.currency,
+          ...(request.account ? { account: request.account } : {}),
+          ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+        },
+        true,
+      );
+      if (status === 200 || status === 202) return orderOrUnavailable(status, json, 'order', true);
+      const refusal = Refusal.safeParse(json);
+      const code = refusal.success ? refusal.data.code : `http_${status}`;
+      if (code === 'out_of_stock') return { kind: 'out_of_stock' };
+      if (code === 'price_changed') return { kind: 'price_above_limit', costMinor: refusal.data?.costMinor ?? -1 };
+      if (status === 409 || status === 422 || status === 400) return { kind: 'refused', detail: code };
+      // 401, 403, 404, 429…: the request was not taken, but it may work later.
+      throw new SupplierUnavailable(`order: answered ${status} (${code})`, false);
+    },
+
+    async lookup(reference) {
+      const { status, json } = await call('GET', `/orders/${encodeURIComponent(reference)}`, undefined, false);
+      if (status === 404) return { kind: 'not_found' };
+      if (status === 200) return orderOrUnavailable(status, json, 'lookup', false);
+      throw new SupplierUnavailable(`lookup: answered ${status}`, false);
+    },
+
+    async cancel(reference) {
+      const { status, json } = await call('POST', `/orders/${encodeURIComponent(reference)}/cancel`, {}, true);
+      if (status === 404) return { kind: 'not_found' };
+      if (status === 200 || status === 409) return orderOrUnavailable(status, json, 'cancel', true);
+      throw new SupplierUnavailable(`cancel: answered ${status}`, true);
+    },
+
+    async dispute(reference, reason) {
+      const { status } = await call('POST', `/orders/${encodeURIComponent(reference)}/dispute`, { reason }, true);
+      if (status !== 200) throw new SupplierUnavailable(`dispute: answered ${status}`, true);
+    },
+  };
+}

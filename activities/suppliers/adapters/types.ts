@@ -1,0 +1,60 @@
+// One interface for every upstream source of a unit. Adapters speak one protocol each and
+// know nothing of orders or the database: the sourcing activities decide what to do with
+// what they answer.
+
+export interface Quote {
+  available: boolean;
+  /** Units the supplier says it has; undefined when it does not say. */
+  stock?: number;
+  costMinor: number;
+}
+
+export interface PlaceRequest {
+  /** The unit's id: the supplier-side idempotency reference, the same on every retry. */
+  reference: string;
+  productCode: string;
+  kind: 'card_key' | 'direct_topup';
+  /** Refuse rather than pay more (the product's price: never sell below cost). */
+  maxCostMinor: number;
+  currency: string;
+  /** Direct top-ups: the buyer's account the supplier credits. */
+  account?: string;
+  /** Where an asynchronous supplier reports completion. */
+  callbackUrl?: string;
+}
+
+/** What a supplier says about one reference, after an order or a lookup. */
+export type SaleState =
+  | { kind: 'succeeded'; transactionId: string; costMinor: number; key?: string }
+  | { kind: 'pending'; transactionId?: string }
+  | { kind: 'out_of_stock' }
+  | { kind: 'price_above_limit'; costMinor: number }
+  /** A definitive no (unknown product, bad account, failed or cancelled sale): nothing was sold. */
+  | { kind: 'refused'; detail: string }
+  /** Lookup only: the supplier never accepted this reference, so buying elsewhere is safe. */
+  | { kind: 'not_found' };
+
+export interface SupplierAdapter {
+  quote(productCode: string, kind: PlaceRequest['kind']): Promise<Quote>;
+  place(request: PlaceRequest): Promise<SaleState>;
+  lookup(reference: string, productCode: string, kind: PlaceRequest['kind']): Promise<SaleState>;
+  /** Gives up on a pending order; answers with the sale's final state (it may have succeeded). */
+  cancel?(reference: string): Promise<SaleState>;
+  /** Reports a delivered key as bad, so the supplier refunds it. */
+  dispute?(reference: string, reason: string): Promise<void>;
+}
+
+/**
+ * The supplier could not be reached or answered with a server error: no proof either way.
+ * `ambiguous` when an order may have been placed (timeout, reset, 5xx after the request
+ * went out); the caller looks the reference up before buying the unit again.
+ */
+export class SupplierUnavailable extends Error {
+  constructor(
+    message: string,
+    readonly ambiguous: boolean,
+  ) {
+    super(message);
+    this.name = 'SupplierUnavailable';
+  }
+}

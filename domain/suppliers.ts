@@ -1,0 +1,114 @@
+// Supplier routing rules, on given facts: which routes to try for a unit and in what order,
+// whether a supplier's circuit lets a call through, and what an attempt's outcome means.
+import { z } from 'zod';
+
+export interface RouteFacts {
+  routeId: string;
+  supplierId: string;
+  supplierName: string;
+  priority: number;
+  costMinor: number;
+  enabled: boolean;
+  supplierEnabled: boolean;
+}
+
+export interface RoutePlan<R extends RouteFacts> {
+  /** Routes to try, best first: by priority, then the cheaper one. */
+  tryInOrder: R[];
+  /** Routes left out, each with the reason recorded on the unit. */
+  skipped: { route: R; outcome: AttemptOutcome; detail: string }[];
+}
+
+/** Never sell below cost: a route that costs more than the product's price is not tried. */
+export function planRoutes<R extends RouteFacts>(routes: readonly R[], priceMinor: number): RoutePlan<R> {
+  const plan: RoutePlan<R> = { tryInOrder: [], skipped: [] };
+  for (const route of routes) {
+    if (!route.enabled || !route.supplierEnabled) continue;
+    if (route.costMinor > priceMinor) {
+      plan.skipped.push({
+        route,
+        outcome: 'price_above_limit',
+        detail: `cost ${route.costMinor} exceeds the price ${priceMinor}`,
+      });
+    } else {
+      plan.tryInOrder.push(route);
+    }
+  }
+  plan.tryInOrder.sort((a, b) => a.priority - b.priority || a.costMinor - b.costMinor);
+  return plan;
+}
+
+export const AttemptOutcomeSchema = z.enum([
+  'delivered',
+  'pending',
+  'found_on_lookup',
+  'out_of_stock',
+  'price_above_limit',
+  'circuit_open',
+  'refused',
+  'invalid_key',
+  'ambiguous',
+  'failed',
+  'cancelled',
+  'unresolved',
+]);
+export type AttemptOutcome = z.infer<typeof AttemptOutcomeSchema>;
+
+/** Outcomes after which the supplier may have sold the unit: look it up before buying elsewhere. */
+export const AMBIGUOUS_OUTCOMES: ReadonlySet<AttemptOutcome> = new Set(['ambiguous', 'pending']);
+
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+export interface CircuitFacts {
+  state: CircuitState;
+  changedAt: Date;
+  cooldownSeconds: number;
+}
+
+/**
+ * Whether a call may go to a supplier: a closed circuit lets every call through; an open one
+ * none until the cool-down has passed, then exactly one probe (the caller that wins the
+ * move to half_open); while half-open, the probe's outcome is awaited and others skip.
+ */
+export function circuitAdmits(circuit: CircuitFacts, now: Date): 'call' | 'probe' | 'skip' {
+  if (circuit.state === 'closed') return 'call';
+  if (circuit.state === 'open' && now.getTime() - circuit.changedAt.getTime() >= circuit.cooldownSeconds * 1000) {
+    return 'probe';
+  }
+  // A probe whose worker died would hold the circuit half-open for ever: after another
+  // cool-down, the next caller probes again.
+  if (circuit.state === 'half_open' && now.getTime() - circuit.changedAt.getTime() >= circuit.cooldownSeconds * 1000) {
+    return 'probe';
+  }
+  return 'skip';
+}
+
+/** A closed circuit opens on `failures` failed calls in the window that are also at least half of its calls. */
+export function shouldOpen(window: { calls: number; failures: number }, failuresToOpen: number): boolean {
+  return window.failures >= failuresToOpen && window.failures * 2 >= window.calls;
+}
+
+/** A reference-protocol or Reloadly product code: `<id>` or `<id>@<face value>[@<country>]`. */
+export function parseProductCode(code: string): { id: string; faceValue?: string; country?: string } {
+  const [id = '', faceValue, country] = code.split('@');
+  return { id, ...(faceValue ? { faceValue } : {}), ...(country ? { country } : {}) };
+}
+
+/** Reference protocol: the account id and shared secret the supplier issued. */
+export const ReferenceCredentials = z.strictObject({
+  accountId: z.string().min(1).max(200),
+  secret: z.string().min(16).max(500),
+});
+export type ReferenceCredentials = z.infer<typeof ReferenceCredentials>;
+
+/** Reloadly: OAuth client credentials; the URLs default to Reloadly's own hosts. */
+export const ReloadlyCredentials = z.strictObject({
+  clientId: z.string().min(1).max(200),
+  clientSecret: z.string().min(1).max(500),
+  authUrl: z.url({ protocol: /^https?$/ }).default('https://auth.reloadly.com/oauth/token'),
+  topupsBaseUrl: z.url({ protocol: /^https?$/ }).default('https://topups.reloadly.com'),
+});
+export type ReloadlyCredentials = z.infer<typeof ReloadlyCredentials>;
+
+export const CREDENTIALS_BY_PROTOCOL = { reference: ReferenceCredentials, reloadly: ReloadlyCredentials } as const;
+export type SupplierProtocol = keyof typeof CREDENTIALS_BY_PROTOCOL;
