@@ -38,11 +38,7 @@ export async function createSupplier(db: Db, keyring: Keyring, input: NewSupplie
           credentialsCipher: seal(keyring, JSON.stringify(credentials), credentialsAad(input.name)),
         },
       });
-      await audit(tx, actor, 'supplier.created', supplier.id, {
-        name: input.name,
-        protocol: input.protocol,
-        ...settings,
-      });
+      await audit(tx, actor, 'supplier.created', supplier.id, { ...settings });
       return supplier;
     });
   } catch (err) {
