@@ -12,6 +12,7 @@ import { inventoryRouter } from './routes/inventory';
 import { ordersRouter } from './routes/orders';
 import { probesRouter } from './routes/probes';
 import { productsRouter } from './routes/products';
+import { productRoutesRouter, suppliersRouter } from './routes/suppliers';
 
 export function createApp(deps: ApiDeps): Express {
   const app = express();
@@ -29,6 +30,8 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(authenticate(deps.db));
   v1.use('/clients/:id/topups', topupsRouter(deps));
   v1.use('/clients', clientsRouter(deps));
+  v1.use('/suppliers', suppliersRouter(deps));
+  v1.use('/products/:sku/routes', productRoutesRouter(deps));
   v1.use('/products', productsRouter(deps));
   v1.use('/inventory', inventoryRouter(deps));
   v1.use('/balance', balanceRouter(deps));

@@ -163,6 +163,15 @@ export async function releaseKeysInTx(tx: DbTx, orderId: string): Promise<number
   return row!.released;
 }
 
+/** Seals one key the way imports do (product id as associated data), with its duplicate-finding fingerprint. */
+export function sealCardKey(secrets: ImportSecrets, productId: string, code: string) {
+  return {
+    ciphertext: seal(secrets.keyring, code, keyAad(productId)),
+    encryptionKeyId: secrets.keyring.currentKeyId,
+    fingerprint: fingerprintOf(secrets.fingerprintSecret, productId, code),
+  };
+}
+
 /** Decrypts delivered keys for the one-time claim (the only path plaintext leaves by). */
 export function openKey(keyring: Keyring, key: { productId: string; ciphertext: string }): string {
   return open(keyring, key.ciphertext, keyAad(key.productId));
