@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps';
 import { orderActivities } from './orders';
 import { probeActivities } from './probe';
+import { sourcingActivities } from './suppliers/sourcing';
 import { webhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
@@ -22,7 +23,12 @@ function composeActivities<T extends object[]>(...groups: T): Merged<T> {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return composeActivities(probeActivities(deps), orderActivities(deps), webhookActivities(deps));
+  return composeActivities(
+    probeActivities(deps),
+    orderActivities(deps),
+    sourcingActivities(deps),
+    webhookActivities(deps),
+  );
 }
 
 export type Activities = ReturnType<typeof createActivities>;

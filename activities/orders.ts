@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 import type { OrderStatus } from '../domain/order-status';
 import { reserveKeysForOrder } from '../store/inventory';
-import { beginOrder, closeUnfulfilled, deliverOrder } from '../store/orders';
+import { beginOrder, closeUnfulfilled, deliverOrder, settleShortfall } from '../store/orders';
 import { databaseErrorOf } from '../infra/db';
 import type { ActivityDeps } from './deps';
 
@@ -64,6 +64,20 @@ export function orderActivities({ db, config, logger }: ActivityDeps) {
       input: { debitKey: string; refundKey: string; reason: string },
     ): Promise<OrderStatus> {
       const { status, moved } = await classified(() => closeUnfulfilled(db, orderId, input));
+      logMove(moved, orderId, status, input.reason);
+      return status;
+    },
+
+    /**
+     * Ends an order some of whose units no source could supply: delivers what was obtained
+     * and refunds the rest when the order allows it (or a top-up was already credited),
+     * else releases and refunds everything. Returns the status it is in.
+     */
+    async settleShortfall(
+      orderId: string,
+      input: { debitKey: string; refundKey: string; reason: string },
+    ): Promise<OrderStatus> {
+      const { status, moved } = await classified(() => settleShortfall(db, config.CLAIM_TOKEN_SECRET, orderId, input));
       logMove(moved, orderId, status, input.reason);
       return status;
     },

@@ -12,6 +12,7 @@ import { inventoryRouter } from './routes/inventory';
 import { ordersRouter } from './routes/orders';
 import { probesRouter } from './routes/probes';
 import { productsRouter } from './routes/products';
+import { supplierCallbacksRouter } from './routes/supplier-callbacks';
 import { productRoutesRouter, suppliersRouter } from './routes/suppliers';
 
 export function createApp(deps: ApiDeps): Express {
@@ -24,6 +25,8 @@ export function createApp(deps: ApiDeps): Express {
 
   // The claim link is the buyer's: the token in its path is the only credential.
   app.use('/v1/claims', claimsRouter(deps));
+  // A supplier's callback: its request signature is the credential.
+  app.use('/v1/supplier-callbacks', supplierCallbacksRouter(deps));
 
   // Everything below needs an API key; each router states the roles it admits.
   const v1 = express.Router();

@@ -6,6 +6,8 @@ declare global {
     interface Request {
       log: Logger;
       client?: Client;
+      /** The JSON body as received: signatures are computed over these bytes. */
+      rawBody?: string;
     }
   }
 }

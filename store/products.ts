@@ -8,6 +8,7 @@ export interface NewProduct {
   name: string;
   kind: ProductKind;
   price: { minor: number; currency: string };
+  accountPattern?: string | undefined;
 }
 
 export class DuplicateSku extends Error {}
@@ -22,6 +23,7 @@ export async function createProduct(db: Db, input: NewProduct, actor: Actor) {
           kind: input.kind,
           priceMinor: input.price.minor,
           currency: input.price.currency,
+          accountPattern: input.accountPattern ?? null,
         },
       });
       await recordAuditInTx(tx, {
@@ -48,5 +50,6 @@ export function productView(product: Product) {
     kind: product.kind,
     price: { minor: product.priceMinor, currency: product.currency },
     active: product.active,
+    ...(product.accountPattern ? { accountPattern: product.accountPattern } : {}),
   };
 }

@@ -1,13 +1,14 @@
 // The order workflow's input and queries, shared with the API (which must not import the
 // workflow module itself).
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { OrderStatus } from '../domain/order-status';
 
 export interface OrderInput {
   orderId: string;
 }
 
-export type OrderStep = 'recording' | 'charging' | 'reserving' | 'delivering' | 'compensating' | 'notifying' | 'done';
+export type OrderStep =
+  'recording' | 'charging' | 'reserving' | 'sourcing' | 'delivering' | 'compensating' | 'notifying' | 'done';
 
 export interface OrderProgress {
   status: OrderStatus;
@@ -21,3 +22,14 @@ export interface OrderProgress {
 }
 
 export const statusQuery = defineQuery<OrderProgress>('status');
+
+/**
+ * A supplier's callback settled a unit it had accepted asynchronously (sent by the API once
+ * the result is recorded; the key itself stays in the database).
+ */
+export interface SupplierResult {
+  unitId: string;
+  supplierId: string;
+  obtained: boolean;
+}
+export const supplierResultSignal = defineSignal<[SupplierResult]>('supplierResult');

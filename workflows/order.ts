@@ -6,28 +6,56 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   log,
   proxyActivities,
   proxyLocalActivities,
+  patched,
   setHandler,
   sleep,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/orders';
+import type { RouteOutcome, SourcingActivities, UnitRoute } from '../activities/suppliers/sourcing';
 import type { WebhookActivities } from '../activities/webhooks';
 import { FailureType } from '../domain/failures';
 import { ledgerKeys, orderEventId } from '../domain/ledger-keys';
 import type { OrderStatus } from '../domain/order-status';
-import { type OrderInput, type OrderProgress, type OrderStep, statusQuery } from './order-messages';
+import type { PlannedRoute, SourcingPlan } from '../store/suppliers/sourcing';
+import {
+  type OrderInput,
+  type OrderProgress,
+  type OrderStep,
+  statusQuery,
+  supplierResultSignal,
+} from './order-messages';
 
 // Database steps run as local activities: a short transaction in the worker, recorded as a
 // marker in the same workflow task, with no server round trip of its own (which is what an
 // order costs: see bench/RESULTS.md). One attempt per call: `durably` below retries, so the
 // status query can show the attempt count and the last error while a step keeps failing.
-const steps = proxyLocalActivities<OrderActivities>({
-  startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 1 },
-});
+const LOCAL_STEP = { startToCloseTimeout: '10s', retry: { maximumAttempts: 1 } } as const;
+const steps = proxyLocalActivities<OrderActivities>(LOCAL_STEP);
+const sourcingSteps = proxyLocalActivities<SourcingActivities>(LOCAL_STEP);
+
+// Supplier calls are regular activities (network calls of up to the supplier's timeout). A
+// failure that proves nothing is retried briefly at the same route; then the workflow
+// resolves the unit there (looks the reference up) before it moves to the next route. The
+// attempt's timeout is sized from the supplier's (lookup, quote and order in one attempt).
+const BUY_RETRY = { initialInterval: '300ms', backoffCoefficient: 2, maximumAttempts: 3 } as const;
+// Resolving keeps asking for about two minutes: buying elsewhere while the first supplier
+// may have sold the unit is what the lookup exists to avoid.
+const RESOLVE_RETRY = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 8,
+} as const;
+function supplierCalls(route: PlannedRoute, retry: typeof BUY_RETRY | typeof RESOLVE_RETRY) {
+  return proxyActivities<SourcingActivities>({ startToCloseTimeout: route.timeoutMs * 3 + 5_000, retry });
+}
+/** Units sourced at the same time; the rest wait their turn. */
+const SOURCING_CONCURRENCY = 8;
 
 // Webhooks: the receiver may be down for a while; ten attempts over about eight minutes,
 // then the order stays as it is and the client can still poll.
@@ -64,9 +92,23 @@ function messageOf(err: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
+/** Runs `work` over the items, at most `limit` at a time. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
 export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgress> {
   const progress: OrderProgress = { status: 'received', step: 'recording', unitsTotal: 0, unitsReserved: 0 };
   setHandler(statusQuery, () => progress);
+  // Callbacks of asynchronous suppliers, by unit and supplier: whether the unit was obtained.
+  const callbacks = new Map<string, boolean>();
+  setHandler(supplierResultSignal, ({ unitId, supplierId, obtained }) => {
+    callbacks.set(`${unitId}/${supplierId}`, obtained);
+  });
   const keys = { debitKey: ledgerKeys.orderDebit(orderId), refundKey: ledgerKeys.orderRefund(orderId) };
   // Until the first step says whether anyone listens, assume someone does.
   let notify = true;
@@ -122,6 +164,53 @@ export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgr
     });
   }
 
+  /** Looks the unit up at a route that may have sold it; gives up (recorded) when the supplier never answers. */
+  async function resolveAt(input: UnitRoute, route: PlannedRoute): Promise<RouteOutcome> {
+    try {
+      return await supplierCalls(route, RESOLVE_RETRY).resolveUnit(input);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const detail = `no answer to the lookup: ${messageOf(err)}`;
+      await supplierCalls(route, RESOLVE_RETRY).recordUnresolved({ ...input, detail });
+      return { kind: 'next', reason: detail };
+    }
+  }
+
+  /** One route for one unit: buy, wait for an asynchronous supplier, resolve what is unclear. */
+  async function tryRoute(unitId: string, route: PlannedRoute): Promise<boolean> {
+    const input: UnitRoute = { orderId, unitId, routeId: route.routeId };
+    let outcome: RouteOutcome;
+    try {
+      outcome = await supplierCalls(route, BUY_RETRY).buyUnit(input);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      outcome = await resolveAt(input, route);
+    }
+    if (outcome.kind === 'pending') {
+      const key = `${unitId}/${route.supplierId}`;
+      if (await condition(() => callbacks.has(key), outcome.deadlineMs)) return callbacks.get(key)!;
+      outcome = await resolveAt(input, route);
+    }
+    return outcome.kind === 'obtained';
+  }
+
+  /** Every unit still without a key, through its product's routes in order; returns how many stay unobtained. */
+  async function sourceFromSuppliers(): Promise<{ unobtained: number; routed: boolean }> {
+    const plan: SourcingPlan = await durably('sourcing', () => sourcingSteps.planSourcing(orderId));
+    const routesOf = new Map(plan.products.map((p) => [p.productId, p.routes]));
+    let unobtained = 0;
+    await eachLimited(plan.units, SOURCING_CONCURRENCY, async (unit) => {
+      for (const route of routesOf.get(unit.productId) ?? []) {
+        if (await tryRoute(unit.unitId, route)) {
+          progress.unitsReserved += 1;
+          return;
+        }
+      }
+      unobtained += 1;
+    });
+    return { unobtained, routed: plan.products.some((p) => p.routes.length > 0) };
+  }
+
   try {
     const begun = await durably('charging', () => steps.beginOrder(orderId, keys.debitKey));
     progress.unitsTotal = begun.units;
@@ -131,7 +220,19 @@ export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgr
 
     const { reserved, missing } = await durably('reserving', () => steps.reserveKeys(orderId));
     progress.unitsReserved = reserved;
-    if (missing > 0) {
+    if (missing > 0 && patched('supplier-sourcing')) {
+      const { unobtained, routed } = await sourceFromSuppliers();
+      if (unobtained > 0) {
+        const reason = routed
+          ? `unavailable: ${unobtained} of ${progress.unitsTotal} units could not be obtained from stock or any supplier`
+          : `out of stock: ${unobtained} of ${progress.unitsTotal} units unavailable`;
+        const status = await CancellationScope.nonCancellable(() =>
+          durably('compensating', () => steps.settleShortfall(orderId, { ...keys, reason }), { compensation: true }),
+        );
+        if (status !== 'partially_delivered' && status !== 'delivered') progress.unitsReserved = 0;
+        return await finish(status, reason);
+      }
+    } else if (missing > 0) {
       const reason = `out of stock: ${missing} of ${progress.unitsTotal} units unavailable`;
       return await finish(await closeUnfulfilled(reason), reason);
     }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { Problem, problems } from '../problem';
 
@@ -23,8 +24,9 @@ export const jsonBody: RequestHandler[] = [
  * or an exponent that parses to an integer, or an integer beyond 2^53 - 1, is refused.
  * (1.5 parses exactly and is left to the schema, which refuses it as not an integer.)
  */
-function refuseInexactNumbers(_req: unknown, _res: unknown, raw: Buffer): void {
+function refuseInexactNumbers(req: IncomingMessage & { rawBody?: string }, _res: unknown, raw: Buffer): void {
   const text = raw.toString('utf8');
+  req.rawBody = text;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;

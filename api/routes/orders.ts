@@ -16,7 +16,7 @@ import {
   type OrderDetail,
   orderView,
   UnknownSkus,
-  UnsupportedKind,
+  InvalidAccount,
 } from '../../store/orders';
 import type { orderWorkflow } from '../../workflows/order';
 import { statusQuery } from '../../workflows/order-messages';
@@ -35,13 +35,22 @@ export const CreateOrderBody = z.strictObject({
     deviceId: Identifier(128).optional(),
   }),
   items: z
-    .array(z.strictObject({ sku: SkuSchema, quantity: z.number().int().min(1).max(100) }))
+    .array(
+      z.strictObject({
+        sku: SkuSchema,
+        quantity: z.number().int().min(1).max(100),
+        /** Direct top-ups: the buyer's account at the rights owner (phone number, user id…). */
+        account: Identifier(128).optional(),
+      }),
+    )
     .min(1)
     .max(20),
   callbackUrl: z
     .url({ protocol: /^https?$/ })
     .max(2048)
     .optional(),
+  /** Deliver the units that could be obtained and refund the others, instead of all or nothing. */
+  allowPartial: z.boolean().optional(),
 });
 
 // A page of stuck orders, each queried live; the deadline keeps the listing fast when no
@@ -77,7 +86,11 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
       result = await createOrder(db, client.id, body, idempotencyKey);
     } catch (err) {
       if (err instanceof UnknownSkus) throw new Problem(422, 'unknown_sku', err.message);
-      if (err instanceof UnsupportedKind) throw new Problem(422, 'unsupported_product_kind', err.message);
+      if (err instanceof InvalidAccount) {
+        throw new Problem(422, 'invalid_account', err.message, [
+          { path: `items.${err.position}.account`, message: err.message },
+        ]);
+      }
       if (err instanceof MixedCurrencies)
         throw new Problem(422, 'mixed_currencies', 'all items must share one currency');
       if (err instanceof OrderConflict) {

@@ -9,12 +9,31 @@ import { parseOr422, Problem } from '../problem';
 
 export const SkuSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, . _ -');
 
-export const CreateProductBody = z.strictObject({
-  sku: SkuSchema,
-  name: FreeText(200),
-  kind: z.enum(['card_key', 'direct_topup']),
-  price: MoneySchema.extend({ minor: z.number().int().positive().max(100_000_000) }),
-});
+export const CreateProductBody = z
+  .strictObject({
+    sku: SkuSchema,
+    name: FreeText(200),
+    kind: z.enum(['card_key', 'direct_topup']),
+    price: MoneySchema.extend({ minor: z.number().int().positive().max(100_000_000) }),
+    /** Direct top-ups: a regular expression the whole account must match (e.g. a phone number's). */
+    accountPattern: z
+      .string()
+      .min(1)
+      .max(200)
+      .refine((source) => {
+        try {
+          new RegExp(source, 'u');
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a valid regular expression')
+      .optional(),
+  })
+  .refine((p) => p.kind === 'direct_topup' || p.accountPattern === undefined, {
+    message: 'only direct top-ups take an account pattern',
+    path: ['accountPattern'],
+  });
 
 export function productsRouter({ db }: ApiDeps): Router {
   const router = Router();

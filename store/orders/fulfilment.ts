@@ -89,16 +89,97 @@ export async function closeUnfulfilled(
   input: { debitKey: string; refundKey: string; reason: string },
 ): Promise<{ status: OrderStatus; moved: boolean }> {
   return db.$transaction(async (tx) => {
-    const [order] = await tx.$queryRaw<{ status: OrderStatus }[]>`
-      SELECT status FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
-    if (!order) throw new Error(`order ${orderId} not found`);
-    if (order.status !== 'received' && order.status !== 'fulfilling') return { status: order.status, moved: false };
-    // A reservation still running (a stale attempt) holds unit rows; wait for it, so the
-    // release below sees its keys and releases them too.
+    const status = await lockOpenOrderInTx(tx, orderId);
+    if (status !== 'received' && status !== 'fulfilling') return { status, moved: false };
+    return closeUnfulfilledInTx(tx, orderId, input);
+  });
+}
+
+/**
+ * Locks the order row, then (when it is still open) its unit rows: a reservation still
+ * running (a stale attempt) holds unit rows, so waiting for it lets what follows see its
+ * keys. Returns the order's status.
+ */
+async function lockOpenOrderInTx(tx: DbTx, orderId: string): Promise<OrderStatus> {
+  const [order] = await tx.$queryRaw<{ status: OrderStatus }[]>`
+    SELECT status FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+  if (!order) throw new Error(`order ${orderId} not found`);
+  if (order.status === 'received' || order.status === 'fulfilling') {
     await tx.$queryRaw`SELECT id FROM order_units WHERE order_id = ${orderId}::uuid FOR UPDATE`;
-    await releaseKeysInTx(tx, orderId);
-    const debited = await refundOrderInTx(tx, { debit: input.debitKey, refund: input.refundKey });
-    const status: OrderStatus = debited ? 'refunded' : 'failed';
-    return { status, moved: await transitionOrderInTx(tx, orderId, status, input.reason) };
+  }
+  return order.status;
+}
+
+async function closeUnfulfilledInTx(
+  tx: DbTx,
+  orderId: string,
+  input: { debitKey: string; refundKey: string; reason: string },
+): Promise<{ status: OrderStatus; moved: boolean }> {
+  await releaseKeysInTx(tx, orderId);
+  const debited = await refundOrderInTx(tx, { debit: input.debitKey, refund: input.refundKey });
+  const status: OrderStatus = debited ? 'refunded' : 'failed';
+  return { status, moved: await transitionOrderInTx(tx, orderId, status, input.reason) };
+}
+
+/**
+ * Ends a fulfilling order some of whose units could not be obtained. When the order allows
+ * partial delivery, or a unit is a direct top-up already credited (that cannot be taken
+ * back), the obtained units are delivered, the others refunded at their price under
+ * `refundKey`, each with the reason, and the order becomes `partially_delivered`.
+ * Otherwise it is closed as unfulfilled: keys back on the shelf (supplier-bought ones
+ * included: they are paid for), the whole debit refunded.
+ */
+export async function settleShortfall(
+  db: Db,
+  claimSecret: string,
+  orderId: string,
+  input: { debitKey: string; refundKey: string; reason: string },
+): Promise<{ status: OrderStatus; moved: boolean }> {
+  return db.$transaction(async (tx) => {
+    const status = await lockOpenOrderInTx(tx, orderId);
+    if (status !== 'received' && status !== 'fulfilling') return { status, moved: false };
+    const [shape] = await tx.$queryRaw<{ allow_partial: boolean; obtained: number; credited_topups: number }[]>`
+      SELECT o.allow_partial,
+             count(u.id) FILTER (WHERE u.status = 'reserved')::int AS obtained,
+             count(u.id) FILTER (WHERE u.status = 'reserved' AND u.card_key_id IS NULL)::int AS credited_topups
+        FROM orders o JOIN order_units u ON u.order_id = o.id
+       WHERE o.id = ${orderId}::uuid
+       GROUP BY o.allow_partial`;
+    if (
+      status !== 'fulfilling' ||
+      !shape ||
+      shape.obtained === 0 ||
+      !(shape.allow_partial || shape.credited_topups > 0)
+    ) {
+      return closeUnfulfilledInTx(tx, orderId, input);
+    }
+    await tx.$executeRaw`
+      WITH refunded AS (
+        UPDATE order_units u SET status = 'refunded', reason = ${input.reason}
+          FROM order_items i
+         WHERE u.order_id = ${orderId}::uuid AND u.status = 'pending' AND i.id = u.item_id
+        RETURNING i.unit_price_minor
+      )
+      INSERT INTO ledger_entries (client_id, kind, amount_minor, currency, order_id, idempotency_key)
+      SELECT d.client_id, 'order_refund', (SELECT sum(unit_price_minor) FROM refunded), d.currency, d.order_id, ${input.refundKey}
+        FROM ledger_entries d
+       WHERE d.idempotency_key = ${input.debitKey} AND EXISTS (SELECT 1 FROM refunded)
+      ON CONFLICT (idempotency_key) DO NOTHING`;
+    await tx.$executeRaw`
+      WITH units AS (
+        UPDATE order_units SET status = 'delivered' WHERE order_id = ${orderId}::uuid AND status = 'reserved'
+        RETURNING card_key_id
+      )
+      UPDATE card_keys SET status = 'delivered', delivered_at = now()
+       WHERE id IN (SELECT card_key_id FROM units) AND status = 'reserved'`;
+    const nonce = randomBytes(16).toString('hex');
+    await tx.order.update({
+      where: { id: orderId },
+      data: { claimNonce: nonce, claimTokenHash: sha256Hex(claimTokenFor(claimSecret, orderId, nonce)) },
+    });
+    return {
+      status: 'partially_delivered',
+      moved: await transitionOrderInTx(tx, orderId, 'partially_delivered', input.reason),
+    };
   });
 }

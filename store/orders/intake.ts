@@ -9,8 +9,9 @@ import { workflowIds } from '../../domain/workflow-ids';
 export interface OrderRequest {
   externalOrderId: string;
   buyer: { id: string; ip: string; deviceId?: string | undefined };
-  items: { sku: string; quantity: number }[];
+  items: { sku: string; quantity: number; account?: string | undefined }[];
   callbackUrl?: string | undefined;
+  allowPartial?: boolean | undefined;
 }
 
 export class OrderConflict extends Error {}
@@ -20,10 +21,30 @@ export class UnknownSkus extends Error {
   }
 }
 export class MixedCurrencies extends Error {}
-export class UnsupportedKind extends Error {
-  constructor(readonly skus: string[]) {
-    super(`not deliverable yet (direct top-up): ${skus.join(', ')}`);
+/** A direct top-up item without a valid account, or a card-key item with one. */
+export class InvalidAccount extends Error {
+  constructor(
+    readonly position: number,
+    message: string,
+  ) {
+    super(message);
   }
+}
+
+/** Direct top-ups credit the buyer's account, which must match the product's pattern; card keys take none. */
+function checkAccounts(items: { account?: string | undefined; product: CatalogueEntry }[]): void {
+  items.forEach(({ account, product }, position) => {
+    if (product.kind === 'card_key') {
+      if (account !== undefined)
+        throw new InvalidAccount(position, `${product.sku} is a card key: it takes no account`);
+      return;
+    }
+    if (account === undefined)
+      throw new InvalidAccount(position, `${product.sku} is a direct top-up: account is required`);
+    if (product.accountPattern && !new RegExp(`^(?:${product.accountPattern})$`, 'u').test(account)) {
+      throw new InvalidAccount(position, `account does not match the format ${product.sku} requires`);
+    }
+  });
 }
 
 /** Key order does not matter: the same request always hashes the same. */
@@ -47,7 +68,7 @@ export type IntakeOrder = Pick<Order, 'id' | 'externalOrderId' | 'status' | 'wor
 
 const intakeFields = { id: true, externalOrderId: true, status: true, workflowId: true, requestHash: true } as const;
 
-type CatalogueEntry = Pick<Product, 'id' | 'sku' | 'kind' | 'priceMinor' | 'currency'>;
+type CatalogueEntry = Pick<Product, 'id' | 'sku' | 'kind' | 'priceMinor' | 'currency' | 'accountPattern'>;
 
 async function findExisting(db: DbTx, clientId: string, externalOrderId: string, idempotencyKey?: string) {
   return db.order.findFirst({
@@ -84,7 +105,7 @@ export async function createOrder(
                                  'workflowId', workflow_id, 'requestHash', request_hash)
           FROM orders WHERE client_id = $1 AND (external_order_id = $2 OR idempotency_key = $3) LIMIT 1) AS existing,
        COALESCE((SELECT json_agg(json_build_object('id', id, 'sku', sku, 'kind', kind, 'priceMinor', price_minor,
-                                                   'currency', currency))
+                                                   'currency', currency, 'accountPattern', account_pattern))
                    FROM products WHERE sku = ANY($4) AND active), '[]') AS products`,
     [clientId, request.externalOrderId, idempotencyKey ?? null, skus],
   );
@@ -94,13 +115,12 @@ export async function createOrder(
   const bySku = new Map(products.map((p) => [p.sku, p]));
   const unknown = skus.filter((s) => !bySku.has(s));
   if (unknown.length > 0) throw new UnknownSkus(unknown);
-  const topups = products.filter((p) => p.kind !== 'card_key').map((p) => p.sku);
-  if (topups.length > 0) throw new UnsupportedKind(topups);
   const currencies = new Set(products.map((p) => p.currency));
   if (currencies.size > 1) throw new MixedCurrencies();
   const currency = products[0]!.currency;
   const amount = request.items.reduce((sum, i) => sum + BigInt(bySku.get(i.sku)!.priceMinor) * BigInt(i.quantity), 0n);
   const items = request.items.map((item) => ({ ...item, product: bySku.get(item.sku)! }));
+  checkAccounts(items);
   const workflowId = workflowIds.order(clientId, request.externalOrderId);
 
   try {
@@ -109,16 +129,16 @@ export async function createOrder(
     const [row] = await sqlOf(db).rows<{ id: string }>(
       `WITH created AS (
          INSERT INTO orders (id, client_id, external_order_id, idempotency_key, request_hash, buyer_id, buyer_ip,
-                             buyer_device_id, callback_url, amount_minor, currency, workflow_id, updated_at)
-         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())
+                             buyer_device_id, callback_url, amount_minor, currency, workflow_id, allow_partial, updated_at)
+         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $17, now())
          RETURNING id
        ), history AS (
          INSERT INTO order_status_history (order_id, status) SELECT id, 'received' FROM created
        ), items AS (
-         INSERT INTO order_items (id, order_id, position, product_id, sku, quantity, unit_price_minor)
-         SELECT gen_random_uuid(), created.id, t.position, t.product_id, t.sku, t.quantity, t.price
-           FROM created, unnest($12::int[], $13::uuid[], $14::text[], $15::int[], $16::int[])
-                         AS t(position, product_id, sku, quantity, price)
+         INSERT INTO order_items (id, order_id, position, product_id, sku, quantity, unit_price_minor, account)
+         SELECT gen_random_uuid(), created.id, t.position, t.product_id, t.sku, t.quantity, t.price, t.account
+           FROM created, unnest($12::int[], $13::uuid[], $14::text[], $15::int[], $16::int[], $18::text[])
+                         AS t(position, product_id, sku, quantity, price, account)
          RETURNING id, order_id, product_id, quantity
        ), units AS (
          INSERT INTO order_units (id, order_id, item_id, product_id)
@@ -143,6 +163,8 @@ export async function createOrder(
         items.map((i) => i.sku),
         items.map((i) => i.quantity),
         items.map((i) => i.product.priceMinor),
+        request.allowPartial ?? false,
+        items.map((i) => i.account ?? null),
       ],
     );
     return {

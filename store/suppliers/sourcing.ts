@@ -4,12 +4,15 @@
 // the unit still pending, so a late callback or a retried attempt cannot bind a second sale.
 import type { Prisma } from '@prisma/client';
 import { CardKeySchema } from '../../domain/card-key';
+import type { SaleState } from '../../domain/supplier-sales';
 import { type AttemptOutcome, planRoutes, type RouteFacts } from '../../domain/suppliers';
 import type { Db, DbTx } from '../../infra/db';
 import { type ImportSecrets, sealCardKey } from '../inventory';
 
 export interface PlannedRoute extends RouteFacts {
   productCode: string;
+  /** The supplier's per-call timeout: the workflow sizes the attempt's own timeout from it. */
+  timeoutMs: number;
 }
 
 export interface ProductPlan {
@@ -55,6 +58,7 @@ export async function planSourcing(db: Db, orderId: string): Promise<SourcingPla
         enabled: r.enabled,
         supplierEnabled: r.supplier.enabled,
         productCode: r.productCode,
+        timeoutMs: r.supplier.timeoutMs,
       })),
       priceMinor,
     );
@@ -212,4 +216,46 @@ async function insertBoughtKey(
     ON CONFLICT DO NOTHING
     RETURNING id::text`;
   return key?.id ?? null;
+}
+
+/**
+ * A supplier's callback about a unit it accepted asynchronously. Null when the unit is not
+ * one this supplier holds a pending order for. Otherwise the sale is bound (or the refusal
+ * recorded) exactly as a lookup's would be, and the workflow to tell is returned; a
+ * duplicate finds the unit already settled and changes nothing.
+ */
+export async function settleCallback(
+  db: Db,
+  secrets: ImportSecrets,
+  supplier: { id: string; name: string },
+  reference: string,
+  sale: SaleState,
+): Promise<{ workflowId: string; obtained: boolean } | null> {
+  const unit = await db.orderUnit.findUnique({
+    where: { id: reference },
+    select: { id: true, order: { select: { workflowId: true } } },
+  });
+  if (!unit || !(await mayHaveBought(db, unit.id, supplier.id))) return null;
+  const attempt = { unitId: unit.id, supplierId: supplier.id, source: supplier.name };
+  const workflowId = unit.order.workflowId;
+  switch (sale.kind) {
+    case 'succeeded': {
+      const result = await recordObtained(db, secrets, {
+        ...attempt,
+        outcome: 'delivered',
+        sale,
+        detail: 'by callback',
+      });
+      return { workflowId, obtained: result.kind === 'obtained' || result.kind === 'already' };
+    }
+    case 'pending':
+      return { workflowId, obtained: false };
+    default:
+      await recordAttempt(db, {
+        ...attempt,
+        outcome: 'refused',
+        detail: `by callback: ${sale.kind === 'refused' ? sale.detail : sale.kind}`,
+      });
+      return { workflowId, obtained: false };
+  }
 }

@@ -4,17 +4,8 @@ import { z } from 'zod';
 import type { ReferenceCredentials } from '../../../domain/suppliers';
 import { signRequest } from '../../../infra/request-signature';
 import { type SupplierHttp, supplierRequest, urlOf } from './http';
-import { type SaleState, type SupplierAdapter, SupplierUnavailable } from './types';
-
-const SupplierOrder = z.object({
-  reference: z.string(),
-  status: z.enum(['pending', 'succeeded', 'failed', 'cancelled', 'disputed']),
-  transactionId: z.string().optional(),
-  costMinor: z.number().int().nonnegative().optional(),
-  key: z.object({ code: z.string(), pin: z.string().optional() }).optional(),
-  failureReason: z.string().optional(),
-});
-export type SupplierOrder = z.infer<typeof SupplierOrder>;
+import { parseSupplierOrder, type SaleState, saleStateOf } from '../../../domain/supplier-sales';
+import { type SupplierAdapter, SupplierUnavailable } from './types';
 
 const QuoteAnswer = z.object({
   available: z.boolean(),
@@ -22,33 +13,6 @@ const QuoteAnswer = z.object({
   costMinor: z.number().int().nonnegative(),
 });
 const Refusal = z.object({ code: z.string(), costMinor: z.number().int().optional() });
-
-/** A key with a PIN is kept (and revealed) as one string: "<code> PIN <pin>". */
-export function keyText(key: { code: string; pin?: string | undefined }): string {
-  return key.pin ? `${key.code} PIN ${key.pin}` : key.code;
-}
-
-/** The sale an order body describes (also what a callback carries). */
-export function saleStateOf(order: SupplierOrder): SaleState {
-  switch (order.status) {
-    case 'succeeded':
-      return {
-        kind: 'succeeded',
-        transactionId: order.transactionId ?? order.reference,
-        costMinor: order.costMinor ?? 0,
-        ...(order.key ? { key: keyText(order.key) } : {}),
-      };
-    case 'pending':
-      return { kind: 'pending', ...(order.transactionId ? { transactionId: order.transactionId } : {}) };
-    default:
-      return { kind: 'refused', detail: `${order.status}${order.failureReason ? `: ${order.failureReason}` : ''}` };
-  }
-}
-
-export function parseSupplierOrder(json: unknown): SupplierOrder | undefined {
-  const parsed = SupplierOrder.safeParse(json);
-  return parsed.success ? parsed.data : undefined;
-}
 
 export function referenceAdapter(
   baseUrl: string,

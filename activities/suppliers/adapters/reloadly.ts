@@ -6,6 +6,7 @@
 // `<operatorId>@<amount>@<ISO country>` for top-ups (the account is the phone number).
 import { z } from 'zod';
 import { minorUnitExponent } from '../../../domain/money';
+import { keyText } from '../../../domain/supplier-sales';
 import { parseProductCode, type ReloadlyCredentials } from '../../../domain/suppliers';
 import { type SupplierHttp, supplierRequest, urlOf } from './http';
 import { type PlaceRequest, type SaleState, type SupplierAdapter, SupplierUnavailable } from './types';
@@ -107,7 +108,7 @@ export function reloadlyAdapter(
       throw new SupplierUnavailable(`cards of ${transactionId}: answered ${status}`, false);
     }
     const [card] = cards.data;
-    return card!.pinCode ? `${card!.cardNumber} PIN ${card!.pinCode}` : card!.cardNumber;
+    return keyText({ code: card!.cardNumber, pin: card!.pinCode });
   }
 
   async function saleOf(transaction: z.infer<typeof Transaction>, kind: PlaceRequest['kind']): Promise<SaleState> {

@@ -1,6 +1,9 @@
 // One interface for every upstream source of a unit. Adapters speak one protocol each and
 // know nothing of orders or the database: the sourcing activities decide what to do with
 // what they answer.
+import type { SaleState } from '../../../domain/supplier-sales';
+
+export type { SaleState };
 
 export interface Quote {
   available: boolean;
@@ -22,17 +25,6 @@ export interface PlaceRequest {
   /** Where an asynchronous supplier reports completion. */
   callbackUrl?: string;
 }
-
-/** What a supplier says about one reference, after an order or a lookup. */
-export type SaleState =
-  | { kind: 'succeeded'; transactionId: string; costMinor: number; key?: string }
-  | { kind: 'pending'; transactionId?: string }
-  | { kind: 'out_of_stock' }
-  | { kind: 'price_above_limit'; costMinor: number }
-  /** A definitive no (unknown product, bad account, failed or cancelled sale): nothing was sold. */
-  | { kind: 'refused'; detail: string }
-  /** Lookup only: the supplier never accepted this reference, so buying elsewhere is safe. */
-  | { kind: 'not_found' };
 
 export interface SupplierAdapter {
   quote(productCode: string, kind: PlaceRequest['kind']): Promise<Quote>;

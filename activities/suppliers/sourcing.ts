@@ -1,0 +1,236 @@
+// Obtaining one unit from one supplier route. buyUnit is a regular activity (a network call
+// with its own timeout, retried briefly by Temporal); it checks the shared circuit, quotes,
+// then orders with the unit's id as the supplier-side reference. A retry after an answer
+// that proves nothing looks the reference up first, so a sale that went through is used,
+// never bought twice; resolveUnit does the same when the workflow is about to move on.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { OrderUnit, Supplier } from '@prisma/client';
+import { parseAllowList } from '../../infra/outbound-url';
+import { admitCall, type Admission, recordCall } from '../../store/suppliers/circuit';
+import { credentialsOf } from '../../store/suppliers/registry';
+import {
+  type AttemptRecord,
+  mayHaveBought,
+  planSourcing,
+  recordAttempt,
+  recordObtained,
+  type SourcingPlan,
+} from '../../store/suppliers/sourcing';
+import type { ActivityDeps } from '../deps';
+import { adapterFor, type SaleState, type SupplierAdapter, SupplierUnavailable } from './adapters';
+
+export interface UnitRoute {
+  orderId: string;
+  unitId: string;
+  routeId: string;
+}
+
+/** What the workflow does next with this unit at this route. */
+export type RouteOutcome =
+  | { kind: 'obtained' }
+  /** Accepted asynchronously: wait for the callback until the deadline, then resolve. */
+  | { kind: 'pending'; deadlineMs: number }
+  /** Nothing was bought here: try the next route. */
+  | { kind: 'next'; reason: string };
+
+export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps) {
+  const allow = parseAllowList(config.OUTBOUND_URL_ALLOWLIST);
+  const secrets = { keyring, fingerprintSecret: config.KEY_FINGERPRINT_SECRET };
+  const callbackBase = `${config.PUBLIC_BASE_URL}/v1/supplier-callbacks`;
+
+  async function contextOf({ unitId, routeId }: UnitRoute) {
+    const [route, unit] = await Promise.all([
+      db.supplierRoute.findUniqueOrThrow({ where: { id: routeId }, include: { supplier: true, product: true } }),
+      db.orderUnit.findUniqueOrThrow({ where: { id: unitId }, include: { item: true } }),
+    ]);
+    const adapter = adapterFor(route.supplier, credentialsOf(keyring, route.supplier), allow, route.product.currency);
+    return { route, unit, supplier: route.supplier, product: route.product, adapter };
+  }
+  type RouteContext = Awaited<ReturnType<typeof contextOf>>;
+
+  const attemptOf = (ctx: RouteContext, started: number): Omit<AttemptRecord, 'outcome'> => ({
+    unitId: ctx.unit.id,
+    supplierId: ctx.supplier.id,
+    source: ctx.supplier.name,
+    latencyMs: Date.now() - started,
+  });
+
+  /** Acts on a supplier's answer about the unit: binds a sale, waits for a pending one, or moves on. */
+  async function settleSale(
+    ctx: RouteContext,
+    sale: SaleState,
+    started: number,
+    via: 'delivered' | 'found_on_lookup',
+  ): Promise<RouteOutcome> {
+    const attempt = attemptOf(ctx, started);
+    switch (sale.kind) {
+      case 'succeeded': {
+        const result = await recordObtained(db, secrets, { ...attempt, outcome: via, sale });
+        if (result.kind === 'obtained' || result.kind === 'already') return { kind: 'obtained' };
+        if (result.kind === 'invalid_key') {
+          await disputeQuietly(ctx.adapter, ctx.unit.id, result.detail);
+          return { kind: 'next', reason: result.detail };
+        }
+        return { kind: 'next', reason: 'the unit moved on' };
+      }
+      case 'pending':
+        await recordAttempt(db, { ...attempt, outcome: 'pending' });
+        return { kind: 'pending', deadlineMs: ctx.supplier.callbackDeadlineMs };
+      case 'out_of_stock':
+        await recordAttempt(db, { ...attempt, outcome: 'out_of_stock' });
+        return { kind: 'next', reason: 'out of stock' };
+      case 'price_above_limit':
+        await recordAttempt(db, {
+          ...attempt,
+          outcome: 'price_above_limit',
+          detail: `supplier price above the product price ${ctx.unit.item.unitPriceMinor}`,
+          ...(sale.costMinor >= 0 ? { costMinor: sale.costMinor } : {}),
+        });
+        return { kind: 'next', reason: 'price above limit' };
+      case 'refused':
+        await recordAttempt(db, { ...attempt, outcome: 'refused', detail: sale.detail });
+        return { kind: 'next', reason: sale.detail };
+      case 'not_found':
+        await recordAttempt(db, { ...attempt, outcome: 'failed', detail: 'supplier has no sale under this reference' });
+        return { kind: 'next', reason: 'not found at the supplier' };
+    }
+  }
+
+  async function disputeQuietly(adapter: SupplierAdapter, reference: string, reason: string) {
+    try {
+      await adapter.dispute?.(reference, reason);
+    } catch (err) {
+      logger.warn({ reference, error: (err as Error).message }, 'dispute not delivered');
+    }
+  }
+
+  /** A call through the circuit: its outcome counts towards opening or closing it. */
+  async function throughCircuit<T>(supplier: Supplier, admission: Admission, call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      await recordCall(db, supplier.id, true, admission);
+      return result;
+    } catch (err) {
+      if (err instanceof SupplierUnavailable) await recordCall(db, supplier.id, false, admission);
+      throw err;
+    }
+  }
+
+  const isTopup = (ctx: RouteContext) => ctx.product.kind === 'direct_topup';
+  const placeRequest = (ctx: RouteContext, unit: OrderUnit & { item: { account: string | null } }) => ({
+    reference: unit.id,
+    productCode: ctx.route.productCode,
+    kind: ctx.product.kind,
+    maxCostMinor: ctx.unit.item.unitPriceMinor,
+    currency: ctx.product.currency,
+    ...(isTopup(ctx) && unit.item.account ? { account: unit.item.account } : {}),
+    callbackUrl: `${callbackBase}/${encodeURIComponent(ctx.supplier.name)}`,
+  });
+
+  return {
+    /** The units still without a source and, per product, the routes to try (local activity). */
+    async planSourcing(orderId: string): Promise<SourcingPlan> {
+      return planSourcing(db, orderId);
+    },
+
+    /** Tries to obtain the unit at this route. Throws (retryably) when the supplier answered nothing conclusive. */
+    async buyUnit(input: UnitRoute): Promise<RouteOutcome> {
+      const ctx = await contextOf(input);
+      if (ctx.unit.status !== 'pending')
+        return { kind: ctx.unit.status === 'reserved' ? 'obtained' : 'next', reason: 'unit moved on' } as RouteOutcome;
+      const started = Date.now();
+      const admission = await admitCall(db, ctx.supplier.id);
+      if (admission === 'skip') {
+        await recordAttempt(db, {
+          ...attemptOf(ctx, started),
+          outcome: 'circuit_open',
+          detail: 'circuit open: not called',
+        });
+        return { kind: 'next', reason: 'circuit open' };
+      }
+      try {
+        return await throughCircuit(ctx.supplier, admission, async () => {
+          // An earlier attempt may have bought it: its answer was lost, or it is pending.
+          if (await mayHaveBought(db, ctx.unit.id, ctx.supplier.id)) {
+            const found = await ctx.adapter.lookup(ctx.unit.id, ctx.route.productCode, ctx.product.kind);
+            if (found.kind !== 'not_found') return settleSale(ctx, found, started, 'found_on_lookup');
+          }
+          const quote = await ctx.adapter.quote(ctx.route.productCode, ctx.product.kind);
+          if (!quote.available || quote.stock === 0)
+            return settleSale(ctx, { kind: 'out_of_stock' }, started, 'delivered');
+          if (quote.costMinor > ctx.unit.item.unitPriceMinor) {
+            return settleSale(ctx, { kind: 'price_above_limit', costMinor: quote.costMinor }, started, 'delivered');
+          }
+          const sale = await ctx.adapter.place(placeRequest(ctx, ctx.unit));
+          return settleSale(ctx, sale, started, 'delivered');
+        });
+      } catch (err) {
+        if (!(err instanceof SupplierUnavailable)) throw err;
+        await recordAttempt(db, {
+          ...attemptOf(ctx, started),
+          outcome: err.ambiguous ? 'ambiguous' : 'failed',
+          detail: err.message,
+        });
+        logger.warn(
+          {
+            unitId: ctx.unit.id,
+            supplier: ctx.supplier.name,
+            attempt: Context.current().info.attempt,
+            error: err.message,
+          },
+          'supplier call failed',
+        );
+        throw ApplicationFailure.retryable(err.message, 'SupplierUnavailable');
+      }
+    },
+
+    /**
+     * Before the workflow moves on from a route (retries spent, or a pending order past its
+     * deadline): if the supplier may have sold the unit, ask. A sale is used; a pending
+     * order is cancelled (or, if it completed meanwhile, used). Throws while the supplier
+     * cannot answer; the workflow gives up after a bounded number of tries.
+     */
+    async resolveUnit(input: UnitRoute): Promise<RouteOutcome> {
+      const ctx = await contextOf(input);
+      if (ctx.unit.status !== 'pending') {
+        return ctx.unit.status === 'reserved' ? { kind: 'obtained' } : { kind: 'next', reason: 'unit moved on' };
+      }
+      if (!(await mayHaveBought(db, ctx.unit.id, ctx.supplier.id))) return { kind: 'next', reason: 'nothing bought' };
+      const started = Date.now();
+      try {
+        let sale = await ctx.adapter.lookup(ctx.unit.id, ctx.route.productCode, ctx.product.kind);
+        if (sale.kind === 'pending') {
+          sale = ctx.adapter.cancel
+            ? await ctx.adapter.cancel(ctx.unit.id)
+            : { kind: 'refused', detail: 'still pending past the deadline' };
+          if (sale.kind === 'refused') {
+            await recordAttempt(db, { ...attemptOf(ctx, started), outcome: 'cancelled', detail: sale.detail });
+            return { kind: 'next', reason: 'cancelled' };
+          }
+        }
+        if (sale.kind === 'pending') return { kind: 'next', reason: 'still pending' };
+        return await settleSale(ctx, sale, started, 'found_on_lookup');
+      } catch (err) {
+        if (!(err instanceof SupplierUnavailable)) throw err;
+        throw ApplicationFailure.retryable(`lookup: ${err.message}`, 'SupplierUnavailable');
+      }
+    },
+
+    /** The workflow gave up resolving an ambiguous attempt: say so on the unit. */
+    async recordUnresolved(input: UnitRoute & { detail: string }): Promise<void> {
+      const route = await db.supplierRoute.findUniqueOrThrow({
+        where: { id: input.routeId },
+        include: { supplier: true },
+      });
+      await recordAttempt(db, {
+        unitId: input.unitId,
+        supplierId: route.supplierId,
+        source: route.supplier.name,
+        outcome: 'unresolved',
+        detail: input.detail,
+      });
+    },
+  };
+}
+
+export type SourcingActivities = ReturnType<typeof sourcingActivities>;

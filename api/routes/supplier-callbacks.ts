@@ -1,0 +1,56 @@
+// POST /v1/supplier-callbacks/:supplier — an asynchronous supplier reports a sale's outcome
+// (docs/supplier-protocol.md). No API key: the request signature, under the supplier's own
+// secret, is the credential. The result is recorded first, then the waiting workflow is
+// signalled with ids only; a duplicate callback is answered the same and changes nothing.
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import { parseSupplierOrder, saleStateOf } from '../../domain/supplier-sales';
+import { ReferenceCredentials } from '../../domain/suppliers';
+import { verifyRequest } from '../../infra/request-signature';
+import { credentialsOf } from '../../store/suppliers/registry';
+import { settleCallback } from '../../store/suppliers/sourcing';
+import { supplierResultSignal } from '../../workflows/order-messages';
+import type { ApiDeps } from '../deps';
+import { Problem, problems } from '../problem';
+
+export function supplierCallbacksRouter({ db, keyring, config, temporal }: ApiDeps): Router {
+  const router = Router();
+  const secrets = { keyring, fingerprintSecret: config.KEY_FINGERPRINT_SECRET };
+
+  router.post('/:supplier', async (req, res) => {
+    const supplier = await db.supplier.findUnique({ where: { name: req.params.supplier } });
+    if (!supplier || supplier.protocol !== 'reference') throw problems.notFound('supplier');
+    const { secret } = ReferenceCredentials.parse(credentialsOf(keyring, supplier));
+    const signed = verifyRequest(
+      secret,
+      { method: 'POST', path: req.originalUrl, body: req.rawBody ?? '' },
+      String(req.headers['x-rights-signature'] ?? ''),
+      Math.floor(Date.now() / 1000),
+    );
+    if (!signed) throw new Problem(401, 'bad_signature', 'the request signature is missing, wrong or too old');
+    const order = parseSupplierOrder(req.body);
+    if (!order || !z.uuid().safeParse(order.reference).success) {
+      throw new Problem(422, 'invalid_callback', 'the body is not an order with a reference this platform issued');
+    }
+    const settled = await settleCallback(db, secrets, supplier, order.reference, saleStateOf(order));
+    if (!settled) throw problems.notFound('pending order for this reference');
+    if (order.status !== 'pending') {
+      try {
+        await temporal.workflow
+          .getHandle(settled.workflowId)
+          .signal(supplierResultSignal, {
+            unitId: order.reference,
+            supplierId: supplier.id,
+            obtained: settled.obtained,
+          });
+      } catch (err) {
+        // The order finished meanwhile (it resolved the unit by lookup): nothing is waiting.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+    req.log.info({ supplier: supplier.name, unitId: order.reference, status: order.status }, 'supplier callback');
+    res.status(204).end();
+  });
+  return router;
+}
