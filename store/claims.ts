@@ -12,9 +12,12 @@ export function claimTokenFor(secret: string, orderId: string, nonce: string): s
 }
 
 export type ClaimOutcome =
-  | { kind: 'not_found' }
-  | { kind: 'gone' }
-  | { kind: 'revealed'; orderId: string; items: { sku: string; codes: string[] }[] };
+  { kind: 'not_found' } | { kind: 'gone' } | { kind: 'revealed'; orderId: string; items: ClaimedItem[] };
+
+/** Card keys reveal their codes; a direct top-up was credited to the account: nothing to claim. */
+export type ClaimedItem =
+  | { sku: string; kind: 'card_key'; codes: string[] }
+  | { sku: string; kind: 'direct_topup'; account: string | null; credited: number; note: string };
 
 /**
  * Reveals an order's codes exactly once: the conditional update on claimed_at lets only one
@@ -25,17 +28,20 @@ export async function redeemClaim(db: Db, keyring: Keyring, token: string, ip: s
     where: { claimTokenHash: sha256Hex(token) },
     select: { id: true, status: true },
   });
-  if (!order || order.status !== 'delivered') return { kind: 'not_found' };
+  if (!order || (order.status !== 'delivered' && order.status !== 'partially_delivered')) return { kind: 'not_found' };
   return db.$transaction(async (tx) => {
     const { count } = await tx.order.updateMany({
-      where: { id: order.id, claimedAt: null, status: 'delivered' },
+      where: { id: order.id, claimedAt: null, status: { in: ['delivered', 'partially_delivered'] } },
       data: { claimedAt: new Date() },
     });
     if (count === 0) return { kind: 'gone' } as const;
     const items = await tx.orderItem.findMany({
       where: { orderId: order.id },
       orderBy: { position: 'asc' },
-      include: { units: { orderBy: { createdAt: 'asc' }, select: { cardKeyId: true } } },
+      include: {
+        product: { select: { kind: true } },
+        units: { where: { status: 'delivered' }, orderBy: { createdAt: 'asc' }, select: { cardKeyId: true } },
+      },
     });
     const keyIds = items.flatMap((i) => i.units.map((u) => u.cardKeyId)).filter((id): id is string => id !== null);
     const keys = new Map((await tx.cardKey.findMany({ where: { id: { in: keyIds } } })).map((k) => [k.id, k] as const));
@@ -49,13 +55,25 @@ export async function redeemClaim(db: Db, keyring: Keyring, token: string, ip: s
     return {
       kind: 'revealed',
       orderId: order.id,
-      items: items.map((item) => ({
-        sku: item.sku,
-        codes: item.units.flatMap((u) => {
-          const key = u.cardKeyId ? keys.get(u.cardKeyId) : undefined;
-          return key ? [openKey(keyring, key)] : [];
-        }),
-      })),
+      items: items.map((item): ClaimedItem => {
+        if (item.product.kind === 'direct_topup') {
+          return {
+            sku: item.sku,
+            kind: 'direct_topup',
+            account: item.account,
+            credited: item.units.length,
+            note: 'direct top-up: credited to the account, nothing to claim',
+          };
+        }
+        return {
+          sku: item.sku,
+          kind: 'card_key',
+          codes: item.units.flatMap((u) => {
+            const key = u.cardKeyId ? keys.get(u.cardKeyId) : undefined;
+            return key ? [openKey(keyring, key)] : [];
+          }),
+        };
+      }),
     } as const;
   });
 }

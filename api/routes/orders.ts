@@ -120,10 +120,10 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
   function present(req: Request, order: OrderDetail) {
     const ownOrder = order.clientId === callerOf(req).id;
     const claimUrl =
-      ownOrder && order.status === 'delivered' && order.claimNonce
+      ownOrder && (order.status === 'delivered' || order.status === 'partially_delivered') && order.claimNonce
         ? `${config.PUBLIC_BASE_URL}/v1/claims/${claimTokenFor(config.CLAIM_TOKEN_SECRET, order.id, order.claimNonce)}`
         : undefined;
-    return orderView(order, claimUrl);
+    return orderView(order, claimUrl, roleFromDb(callerOf(req).role) !== 'order-system');
   }
 
   /**

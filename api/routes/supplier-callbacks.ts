@@ -37,13 +37,11 @@ export function supplierCallbacksRouter({ db, keyring, config, temporal }: ApiDe
     if (!settled) throw problems.notFound('pending order for this reference');
     if (order.status !== 'pending') {
       try {
-        await temporal.workflow
-          .getHandle(settled.workflowId)
-          .signal(supplierResultSignal, {
-            unitId: order.reference,
-            supplierId: supplier.id,
-            obtained: settled.obtained,
-          });
+        await temporal.workflow.getHandle(settled.workflowId).signal(supplierResultSignal, {
+          unitId: order.reference,
+          supplierId: supplier.id,
+          obtained: settled.obtained,
+        });
       } catch (err) {
         // The order finished meanwhile (it resolved the unit by lookup): nothing is waiting.
         if (!(err instanceof WorkflowNotFoundError)) throw err;

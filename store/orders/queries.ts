@@ -7,7 +7,20 @@ import { TERMINAL_STATUSES } from '../../domain/order-status';
 const orderDetail = {
   items: {
     orderBy: { position: 'asc' },
-    include: { units: { orderBy: { createdAt: 'asc' }, select: { id: true, status: true } } },
+    include: {
+      units: {
+        orderBy: { createdAt: 'asc' },
+        select: {
+          id: true,
+          status: true,
+          source: true,
+          supplierRef: true,
+          reason: true,
+          supplier: { select: { name: true } },
+          attempts: { orderBy: { id: 'asc' }, include: { supplier: { select: { name: true } } } },
+        },
+      },
+    },
   },
   history: { orderBy: { id: 'asc' } },
 } satisfies P.OrderInclude;
@@ -18,16 +31,45 @@ export function findOrderDetail(db: DbTx, where: P.OrderWhereInput): Promise<Ord
   return db.order.findMany({ where, include: orderDetail, take: 2 });
 }
 
-export function orderView(order: OrderDetail, claimUrl?: string) {
+type UnitDetail = OrderDetail['items'][number]['units'][number];
+
+/** A unit as the API shows it; what the platform paid a supplier only to staff (`withCosts`). */
+function unitView(unit: UnitDetail, withCosts: boolean) {
+  return {
+    id: unit.id,
+    status: unit.status,
+    ...(unit.source
+      ? { source: unit.supplier ? { kind: unit.source, supplier: unit.supplier.name } : { kind: unit.source } }
+      : {}),
+    ...(unit.supplierRef ? { supplierTransactionId: unit.supplierRef } : {}),
+    ...(unit.reason ? { reason: unit.reason } : {}),
+    ...(unit.attempts.length > 0
+      ? {
+          attempts: unit.attempts.map((a) => ({
+            supplier: a.supplier?.name ?? a.source,
+            outcome: a.outcome,
+            ...(a.detail ? { detail: a.detail } : {}),
+            ...(a.latencyMs !== null ? { latencyMs: a.latencyMs } : {}),
+            ...(withCosts && a.costMinor !== null ? { costMinor: a.costMinor } : {}),
+            at: a.at.toISOString(),
+          })),
+        }
+      : {}),
+  };
+}
+
+export function orderView(order: OrderDetail, claimUrl?: string, withCosts = false) {
   return {
     id: order.id,
     externalOrderId: order.externalOrderId,
     status: order.status,
     amount: money(order.amountMinor, order.currency),
+    ...(order.allowPartial ? { allowPartial: true } : {}),
     items: order.items.map((item) => ({
       sku: item.sku,
       quantity: item.quantity,
-      units: item.units.map((u) => ({ id: u.id, status: u.status })),
+      ...(item.account ? { account: item.account } : {}),
+      units: item.units.map((u) => unitView(u, withCosts)),
     })),
     ...(claimUrl ? { claimUrl } : {}),
     history: order.history.map((h) => ({

@@ -45,6 +45,10 @@ export function clientFor(baseUrl: string, key?: string) {
       request<T>(baseUrl, 'GET', path, undefined, { key, ...options }),
     post: <T = any>(path: string, body?: unknown, options: RequestOptions = {}) =>
       request<T>(baseUrl, 'POST', path, body, { key, ...options }),
+    put: <T = any>(path: string, body?: unknown, options: RequestOptions = {}) =>
+      request<T>(baseUrl, 'PUT', path, body, { key, ...options }),
+    patch: <T = any>(path: string, body?: unknown, options: RequestOptions = {}) =>
+      request<T>(baseUrl, 'PATCH', path, body, { key, ...options }),
   };
 }
 
