@@ -23,7 +23,10 @@ afterAll(async () => {
 const CARD = { kind: 'card_key' as const, costMinor: 1000, stock: 100 };
 
 /** A shop with no own stock for a fresh product, and suppliers routed in the given order. */
-async function routedShop(routes: { products?: Record<string, typeof CARD>; settings?: Record<string, unknown> }[], stock = 0) {
+async function routedShop(
+  routes: { products?: Record<string, typeof CARD>; settings?: Record<string, unknown> }[],
+  stock = 0,
+) {
   const shop = await shopWithStock(stack, { stock, topUp: 20 * PRICE });
   const suppliers: SimSupplier[] = [];
   for (const [i, r] of routes.entries()) {
@@ -98,7 +101,9 @@ test('every route fails: the order is refunded in full, with the reasons on the 
   const { api, sku, suppliers } = await routedShop([{ products: soldOut }, { products: soldOut }]);
   const order = await placeAndSettle(api, orderBody(sku));
   expect(order.status).toBe('refunded');
-  expect(order.history.at(-1).reason).toBe('unavailable: 1 of 1 units could not be obtained from stock or any supplier');
+  expect(order.history.at(-1).reason).toBe(
+    'unavailable: 1 of 1 units could not be obtained from stock or any supplier',
+  );
   expect(outcomes(order)).toEqual(suppliers.map((s) => `${s.name}:out_of_stock`));
   expect((await api.get('/v1/balance')).body.available.minor).toBe(20 * PRICE);
 });
@@ -156,7 +161,9 @@ test('without allowPartial, a shortfall refunds everything and supplier-bought k
   const product = await stack.db.product.findUniqueOrThrow({ where: { sku } });
   // The key was paid for: it stays, available to the next order.
   expect(
-    await stack.db.cardKey.count({ where: { productId: product.id, status: 'available', sourceSupplierId: suppliers[0]!.id } }),
+    await stack.db.cardKey.count({
+      where: { productId: product.id, status: 'available', sourceSupplierId: suppliers[0]!.id },
+    }),
   ).toBe(1);
   expect(bought).toBeDefined();
 });
