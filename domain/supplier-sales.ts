@@ -24,8 +24,12 @@ const SupplierOrder = z.object({
 });
 export type SupplierOrder = z.infer<typeof SupplierOrder>;
 
-/** A key with a PIN is kept (and revealed) as one string: "<code> PIN <pin>". */
+/**
+ * A key with a PIN is kept (and revealed) as one string: "<code> PIN <pin>". A blank code
+ * stays blank, PIN or not, so that it is refused as the unusable key it is.
+ */
 export function keyText(key: { code: string; pin?: string | undefined }): string {
+  if (key.code.trim() === '') return '';
   return key.pin ? `${key.code} PIN ${key.pin}` : key.code;
 }
 

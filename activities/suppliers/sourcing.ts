@@ -127,6 +127,32 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
     callbackUrl: `${callbackBase}/${encodeURIComponent(ctx.supplier.name)}`,
   });
 
+  /**
+   * Settles a unit the supplier may have sold: a sale found is used; a pending order is
+   * cancelled (or, if it completed meanwhile, used). Not subject to the circuit: knowing
+   * whether the unit was bought is what keeps it from being bought twice.
+   */
+  async function resolve(ctx: RouteContext): Promise<RouteOutcome> {
+    const started = Date.now();
+    try {
+      let sale = await ctx.adapter.lookup(ctx.unit.id, ctx.route.productCode, ctx.product.kind);
+      if (sale.kind === 'pending') {
+        sale = ctx.adapter.cancel
+          ? await ctx.adapter.cancel(ctx.unit.id)
+          : { kind: 'refused', detail: 'still pending past the deadline' };
+        if (sale.kind === 'refused') {
+          await recordAttempt(db, { ...attemptOf(ctx, started), outcome: 'cancelled', detail: sale.detail });
+          return { kind: 'next', reason: 'cancelled' };
+        }
+      }
+      if (sale.kind === 'pending') return { kind: 'next', reason: 'still pending' };
+      return await settleSale(ctx, sale, started, 'found_on_lookup');
+    } catch (err) {
+      if (!(err instanceof SupplierUnavailable)) throw err;
+      throw ApplicationFailure.retryable(`lookup: ${err.message}`, 'SupplierUnavailable');
+    }
+  }
+
   return {
     /** The units still without a source and, per product, the routes to try (local activity). */
     async planSourcing(orderId: string): Promise<SourcingPlan> {
@@ -136,11 +162,14 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
     /** Tries to obtain the unit at this route. Throws (retryably) when the supplier answered nothing conclusive. */
     async buyUnit(input: UnitRoute): Promise<RouteOutcome> {
       const ctx = await contextOf(input);
-      if (ctx.unit.status !== 'pending')
-        return { kind: ctx.unit.status === 'reserved' ? 'obtained' : 'next', reason: 'unit moved on' } as RouteOutcome;
+      if (ctx.unit.status !== 'pending') {
+        return ctx.unit.status === 'reserved' ? { kind: 'obtained' } : { kind: 'next', reason: 'unit moved on' };
+      }
       const started = Date.now();
       const admission = await admitCall(db, ctx.supplier.id);
       if (admission === 'skip') {
+        // An open circuit stops new purchases, not finding out about one that may have happened.
+        if (await mayHaveBought(db, ctx.unit.id, ctx.supplier.id)) return resolve(ctx);
         await recordAttempt(db, {
           ...attemptOf(ctx, started),
           outcome: 'circuit_open',
@@ -196,24 +225,7 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
         return ctx.unit.status === 'reserved' ? { kind: 'obtained' } : { kind: 'next', reason: 'unit moved on' };
       }
       if (!(await mayHaveBought(db, ctx.unit.id, ctx.supplier.id))) return { kind: 'next', reason: 'nothing bought' };
-      const started = Date.now();
-      try {
-        let sale = await ctx.adapter.lookup(ctx.unit.id, ctx.route.productCode, ctx.product.kind);
-        if (sale.kind === 'pending') {
-          sale = ctx.adapter.cancel
-            ? await ctx.adapter.cancel(ctx.unit.id)
-            : { kind: 'refused', detail: 'still pending past the deadline' };
-          if (sale.kind === 'refused') {
-            await recordAttempt(db, { ...attemptOf(ctx, started), outcome: 'cancelled', detail: sale.detail });
-            return { kind: 'next', reason: 'cancelled' };
-          }
-        }
-        if (sale.kind === 'pending') return { kind: 'next', reason: 'still pending' };
-        return await settleSale(ctx, sale, started, 'found_on_lookup');
-      } catch (err) {
-        if (!(err instanceof SupplierUnavailable)) throw err;
-        throw ApplicationFailure.retryable(`lookup: ${err.message}`, 'SupplierUnavailable');
-      }
+      return resolve(ctx);
     },
 
     /** The workflow gave up resolving an ambiguous attempt: say so on the unit. */
