@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps';
 import { orderActivities } from './orders';
 import { probeActivities } from './probe';
+import { catalogActivities } from './suppliers/catalog';
 import { sourcingActivities } from './suppliers/sourcing';
 import { webhookActivities } from './webhooks';
 
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     probeActivities(deps),
     orderActivities(deps),
     sourcingActivities(deps),
+    catalogActivities(deps),
     webhookActivities(deps),
   );
 }

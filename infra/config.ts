@@ -47,6 +47,8 @@ const schema = z.object({
   KEY_FINGERPRINT_SECRET: secret.optional(),
   CLAIM_TOKEN_SECRET: secret.optional(),
   BOOTSTRAP_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** How often the catalog-sync schedule has every supplier quote its routes. */
+  CATALOG_SYNC_INTERVAL_MS: z.coerce.number().int().min(10_000).max(86_400_000).default(300_000),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /**
    * Hosts and networks webhooks and callbacks may reach although they are not public

@@ -7,7 +7,9 @@ import { keyringFrom } from '../infra/crypto';
 import { createDb } from '../infra/db';
 import { createLogger } from '../infra/logger';
 import { installTemporalRuntime } from '../infra/temporal-logging';
+import { connectTemporal } from '../infra/temporal';
 import { createFulfillmentWorker } from './fulfillment-worker';
+import { ensureCatalogSyncSchedule } from './schedules';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -28,6 +30,12 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
     });
+    const client = await connectTemporal(config);
+    await ensureCatalogSyncSchedule(client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      everyMs: config.CATALOG_SYNC_INTERVAL_MS,
+    });
+    await client.connection.close();
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');
     // The SDK's runtime turns SIGINT/SIGTERM into a graceful shutdown; run() resolves after draining.
     await worker.run();

@@ -1,3 +1,4 @@
 // Every workflow the worker bundle registers.
+export { catalogSyncWorkflow } from './catalog-sync';
 export { orderWorkflow } from './order';
 export { probeWorkflow } from './probe';
