@@ -7,7 +7,15 @@ import path from 'node:path';
 import { loadConfigOrExit } from '../infra/config';
 import { keyringFrom } from '../infra/crypto';
 import { createDb, ensureDatabase } from '../infra/db';
-import { DEMO_CLIENT_KEY, DEMO_SKU, seedDemoData } from './lib/demo-data';
+import {
+  DEMO_CLIENT_KEY,
+  DEMO_SKU,
+  DEMO_SUPPLIER_SKU,
+  DEMO_TOPUP_SKU,
+  seedDemoData,
+  seedDemoSuppliers,
+} from './lib/demo-data';
+import { startSupplierSim, type SupplierSim } from './lib/supplier-sim';
 import { nodeTsArgs, ROOT } from './lib/node-ts';
 import { type DevServer, isTemporalReachable, startTemporalDevServer, stopChild } from './lib/temporal-dev-server';
 
@@ -20,6 +28,7 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const children: ChildProcess[] = [];
   let temporalServer: DevServer | undefined;
+  let sim: SupplierSim | undefined;
   let stopping = false;
 
   const stopAll = async (code: number) => {
@@ -28,6 +37,7 @@ async function main(): Promise<void> {
     log('stopping…');
     await Promise.all(children.map((child) => stopChild(child)));
     await temporalServer?.stop();
+    await sim?.close();
     log('stopped');
     process.exit(code);
   };
@@ -56,6 +66,9 @@ async function main(): Promise<void> {
     log(`Temporal dev server up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
+  sim = await startSupplierSim({ port: config.SUPPLIER_SIM_PORT });
+  log(`supplier simulator on ${sim.url}`);
+
   mkdirSync(path.join(DATA_DIR, 'logs'), { recursive: true });
   for (const [name, entry] of [
     ['worker', 'workers/main.ts'],
@@ -82,11 +95,9 @@ async function main(): Promise<void> {
   const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
   await waitForReady(apiUrl);
   const db = createDb(config.DATABASE_URL, 2);
-  const { seeded } = await seedDemoData(
-    db,
-    keyringFrom(config.KEY_ENCRYPTION_KEY_ID, config.KEY_ENCRYPTION_KEY),
-    config,
-  );
+  const keyring = keyringFrom(config.KEY_ENCRYPTION_KEY_ID, config.KEY_ENCRYPTION_KEY);
+  const { seeded } = await seedDemoData(db, keyring, config);
+  await seedDemoSuppliers(db, keyring, sim);
   await db.$disconnect();
   if (seeded) log('demo data seeded');
 
@@ -99,12 +110,17 @@ async function main(): Promise<void> {
       `  Temporal UI  ${ui}`,
       `  Admin key    ${config.BOOTSTRAP_ADMIN_KEY ?? '(BOOTSTRAP_ADMIN_KEY not set)'}`,
       `  Demo key     ${DEMO_CLIENT_KEY}   (role order-system)`,
+      `  Suppliers    ${sim.url}   (simulator: demo-acme, demo-reloadly; faults via /admin/suppliers/<name>/faults)`,
       `  Logs         ${path.join(DATA_DIR, 'logs')}`,
       '',
       'Order one card key as the demo shop, then read the order (its claimUrl reveals the key once):',
       `  curl -s -X POST ${apiUrl}/v1/orders -H 'Authorization: Bearer ${DEMO_CLIENT_KEY}' -H 'Content-Type: application/json' \\`,
       `    -d '{"externalOrderId":"demo-'"$(date +%s)"'","buyer":{"id":"buyer-1","ip":"203.0.113.7"},"items":[{"sku":"${DEMO_SKU}","quantity":1}]}'`,
       `  curl -s ${apiUrl}/v1/orders/<id from above> -H 'Authorization: Bearer ${DEMO_CLIENT_KEY}'`,
+      '',
+      `Bought from a supplier at order time: sku ${DEMO_SUPPLIER_SKU} (card key), ${DEMO_TOPUP_SKU} (direct top-up,`,
+      `with "account":"13800138000" in the item). Break the first supplier and watch the fallback:`,
+      `  curl -s -X PUT ${sim.url}/admin/suppliers/demo-acme/faults -H 'Content-Type: application/json' -d '{"rules":[{"kind":"error_500","on":"any"}]}'`,
       '',
       'Ctrl-C stops everything.',
       '',

@@ -309,7 +309,9 @@ export function mulberry32(seed: number): () => number {
 
 export function currencyExponent(currency: string): number {
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    return (
+      new Intl.NumberFormat(undefined, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
+    );
   } catch {
     return 2;
   }
@@ -349,7 +351,11 @@ class Simulator {
       const supplier = this.suppliers.get(name);
       const protocol = root === 'ref' ? 'reference' : 'reloadly';
       if (!supplier || supplier.config.protocol !== protocol)
-        return sendJson(res, 404, { code: 'unknown_supplier', errorCode: 'NOT_FOUND', message: `no ${protocol} supplier ${name}` });
+        return sendJson(res, 404, {
+          code: 'unknown_supplier',
+          errorCode: 'NOT_FOUND',
+          message: `no ${protocol} supplier ${name}`,
+        });
       const ctx: Ctx = { req, res, supplier, url, rawBody, fault: null };
       return protocol === 'reference' ? this.handleReference(ctx, rest) : this.handleReloadly(ctx, rest);
     }
@@ -420,10 +426,22 @@ class Simulator {
     } else if (method === 'GET' && first === 'orders' && reference !== undefined && rest.length === 2) {
       endpoint = 'lookup';
       run = () => refLookup(ctx, reference);
-    } else if (method === 'POST' && first === 'orders' && reference !== undefined && action === 'cancel' && rest.length === 3) {
+    } else if (
+      method === 'POST' &&
+      first === 'orders' &&
+      reference !== undefined &&
+      action === 'cancel' &&
+      rest.length === 3
+    ) {
       endpoint = 'other';
       run = () => refCancel(ctx, reference);
-    } else if (method === 'POST' && first === 'orders' && reference !== undefined && action === 'dispute' && rest.length === 3) {
+    } else if (
+      method === 'POST' &&
+      first === 'orders' &&
+      reference !== undefined &&
+      action === 'dispute' &&
+      rest.length === 3
+    ) {
       endpoint = 'other';
       run = () => refDispute(ctx, reference);
     } else {
@@ -447,7 +465,13 @@ class Simulator {
     if (!product) return sendJson(res, 422, { code: 'unknown_product' });
     const stock = fault?.kind === 'out_of_stock' ? 0 : product.stock;
     const costMinor = fault?.kind === 'price_rise' ? product.costMinor * 2 : product.costMinor;
-    sendJson(res, 200, { productCode: product.code, available: stock > 0, stock, costMinor, currency: supplier.config.currency });
+    sendJson(res, 200, {
+      productCode: product.code,
+      available: stock > 0,
+      stock,
+      costMinor,
+      currency: supplier.config.currency,
+    });
   }
 
   private refOrder(ctx: Ctx): void {
@@ -464,8 +488,10 @@ class Simulator {
     if (product.kind === 'direct_topup' && !accountMatches(product, body.account))
       return sendJson(res, 422, { code: 'invalid_account' });
     if (fault?.kind === 'out_of_stock' || product.stock <= 0) return sendJson(res, 409, { code: 'out_of_stock' });
-    if (fault?.kind === 'price_rise') return sendJson(res, 409, { code: 'price_changed', costMinor: product.costMinor * 2 });
-    if (product.costMinor > body.maxCostMinor) return sendJson(res, 409, { code: 'price_changed', costMinor: product.costMinor });
+    if (fault?.kind === 'price_rise')
+      return sendJson(res, 409, { code: 'price_changed', costMinor: product.costMinor * 2 });
+    if (product.costMinor > body.maxCostMinor)
+      return sendJson(res, 409, { code: 'price_changed', costMinor: product.costMinor });
 
     const asyncKind = fault && fault.kind.startsWith('async_') ? fault.kind : null;
     const sale = this.recordSale(supplier, product, body.reference, {
@@ -522,7 +548,14 @@ class Simulator {
       } else if (method === 'POST' && route === 'topups') {
         endpoint = 'order';
         run = () => this.rlTopup(ctx);
-      } else if (method === 'GET' && a === 'orders' && b === 'transactions' && c !== undefined && d === 'cards' && rest.length === 4) {
+      } else if (
+        method === 'GET' &&
+        a === 'orders' &&
+        b === 'transactions' &&
+        c !== undefined &&
+        d === 'cards' &&
+        rest.length === 4
+      ) {
         endpoint = 'lookup';
         run = () => rlCards(ctx, c);
       } else if (method === 'GET' && route === 'reports/transactions') {
@@ -567,7 +600,11 @@ class Simulator {
     if (!product || product.kind !== 'direct_topup')
       return sendJson(res, 404, reloadlyError(url, 'OPERATOR_NOT_FOUND', `operator ${body.operatorId} not found`));
     if (!accountMatches(product, body.recipientPhone.number))
-      return sendJson(res, 400, reloadlyError(url, 'INVALID_PHONE_NUMBER', 'recipient phone is not valid for this operator'));
+      return sendJson(
+        res,
+        400,
+        reloadlyError(url, 'INVALID_PHONE_NUMBER', 'recipient phone is not valid for this operator'),
+      );
     if (this.rlRefusal(ctx, product, body.customIdentifier, body.amount)) return;
     const sale = this.recordSale(supplier, product, body.customIdentifier, {
       status: 'succeeded',
@@ -587,7 +624,11 @@ class Simulator {
     const { supplier, res, url, fault } = ctx;
     const currency = supplier.config.currency;
     if (supplier.byReference.has(customIdentifier)) {
-      sendJson(res, 409, reloadlyError(url, 'CUSTOM_IDENTIFIER_ALREADY_EXISTS', `customIdentifier ${customIdentifier} already used`));
+      sendJson(
+        res,
+        409,
+        reloadlyError(url, 'CUSTOM_IDENTIFIER_ALREADY_EXISTS', `customIdentifier ${customIdentifier} already used`),
+      );
       return true;
     }
     if (fault?.kind === 'out_of_stock' || product.stock <= 0) {
@@ -621,7 +662,9 @@ class Simulator {
         sendJson(
           ctx.res,
           500,
-          protocol === 'reference' ? { code: 'internal_error' } : reloadlyError(ctx.url, 'INTERNAL_SERVER_ERROR', 'simulated failure'),
+          protocol === 'reference'
+            ? { code: 'internal_error' }
+            : reloadlyError(ctx.url, 'INTERNAL_SERVER_ERROR', 'simulated failure'),
         );
         return true;
       case 'reset':
@@ -798,7 +841,10 @@ function issueToken(ctx: Ctx): void {
   sendJson(res, 200, { access_token: token, scope: 'developer', expires_in: ttl, token_type: 'Bearer' });
 }
 
-function tokenProblem(supplier: Supplier, authorization: string | undefined): { errorCode: string; message: string } | null {
+function tokenProblem(
+  supplier: Supplier,
+  authorization: string | undefined,
+): { errorCode: string; message: string } | null {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   const expiresAt = match?.[1] !== undefined ? supplier.tokens.get(match[1]) : undefined;
   if (expiresAt === undefined) return { errorCode: 'INVALID_TOKEN', message: 'Full authentication is required' };
@@ -923,7 +969,13 @@ function topupTransaction(supplier: Supplier, sale: Sale): Record<string, unknow
 function newSupplier(name: string, config: SupplierConfig): Supplier {
   const products = new Map<string, Product>();
   for (const [code, p] of Object.entries(config.products)) {
-    const product: Product = { code, name: p.name ?? `${name} ${code}`, costMinor: p.costMinor, stock: p.stock, kind: p.kind };
+    const product: Product = {
+      code,
+      name: p.name ?? `${name} ${code}`,
+      costMinor: p.costMinor,
+      stock: p.stock,
+      kind: p.kind,
+    };
     if (p.accountPattern !== undefined) product.accountPattern = new RegExp(p.accountPattern);
     products.set(code, product);
   }
@@ -1053,7 +1105,8 @@ function parseBody<T extends z.ZodType>(schema: T, raw: string): z.infer<T> {
     throw new ClientError('body is not JSON');
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new ClientError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new ClientError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
 }
 

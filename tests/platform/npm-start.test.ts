@@ -19,7 +19,12 @@ function processesInGroup(pgid: number): string[] {
 }
 
 test('npm start prints the URLs and keys, serves a workflow, and Ctrl-C stops every process', async () => {
-  const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  const [apiPort, temporalPort, uiPort, simPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const database = new URL(process.env.DATABASE_URL!);
   database.pathname = `${database.pathname}_npm_start`;
   const env = {
@@ -30,6 +35,7 @@ test('npm start prints the URLs and keys, serves a workflow, and Ctrl-C stops ev
     API_PORT: String(apiPort),
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     TEMPORAL_UI_PORT: String(uiPort),
+    SUPPLIER_SIM_PORT: String(simPort),
     DEV_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'rp-start-')),
   };
   // Its own process group, so "Ctrl-C" can reach every process the way a terminal does.
@@ -64,8 +70,24 @@ test('npm start prints the URLs and keys, serves a workflow, and Ctrl-C stops ev
     const accepted = JSON.parse(curl.stdout);
     expect(accepted).toMatchObject({ status: 'received' });
     const demoKey = /Demo key\s+(\S+)/.exec(output)?.[1];
-    const order = await waitForTerminal(clientFor(apiUrl, demoKey), accepted.id);
+    const shop = clientFor(apiUrl, demoKey);
+    const order = await waitForTerminal(shop, accepted.id);
     expect(order.status).toBe('delivered');
+
+    // The demo suppliers at the simulator serve the products the platform has no stock of.
+    expect(output).toContain(`Suppliers    http://127.0.0.1:${simPort}`);
+    const bought = await shop.post('/v1/orders', {
+      externalOrderId: `demo-supplier-${Date.now()}`,
+      buyer: { id: 'buyer-1', ip: '203.0.113.7' },
+      items: [
+        { sku: 'demo-game-points-100', quantity: 1 },
+        { sku: 'demo-mobile-credit-10', quantity: 1, account: '13800138000' },
+      ],
+    });
+    expect(bought.status).toBe(202);
+    const supplied = await waitForTerminal(shop, bought.body.id);
+    expect(supplied.status).toBe('delivered');
+    expect(supplied.items.map((i: any) => i.units[0].source.supplier)).toEqual(['demo-acme', 'demo-acme']);
   } finally {
     process.kill(-child.pid!, 'SIGINT');
     await exited;
