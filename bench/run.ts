@@ -18,6 +18,7 @@ import { Pool } from 'pg';
 import { workflowIds } from '../domain/workflow-ids';
 import { nodeTsArgs, ROOT } from '../scripts/lib/node-ts';
 import { startProcessStack } from '../scripts/lib/process-stack';
+import { startSupplierSim } from '../scripts/lib/supplier-sim';
 import { stopChild } from '../scripts/lib/temporal-dev-server';
 import type { OrderProgress } from '../workflows/order-messages';
 import type { Step } from './floors/workflows';
@@ -115,7 +116,12 @@ async function main() {
     const FSame = await withCpu(() => closedLoop(CONCURRENCY, D.run, fSame));
     log('orders, closed loop…');
     const orders = await withCpu(() => closedLoop(CONCURRENCY, D.run, order));
-    results.closedLoop = { F1, FSame, orders };
+    log('supplier-routed orders, closed loop…');
+    const supplied = await supplierRoutedOrder(api, client);
+    await closedLoop(CONCURRENCY, D.warm / 2, supplied.order);
+    const supplierOrders = await withCpu(() => closedLoop(CONCURRENCY, D.run, supplied.order));
+    await supplied.close();
+    results.closedLoop = { F1, FSame, orders, supplierOrders };
 
     log('orders, open loop at rising rates…');
     const steps: { offered: number; result: LoadResult }[] = [];
@@ -164,6 +170,7 @@ async function main() {
     results.ratios = {
       ordersToF1: round(orders.rate / F1.rate),
       ordersToFSame: round(orders.rate / FSame.rate),
+      supplierOrdersToOrders: round(supplierOrders.rate / orders.rate),
       sustainedToF1: round(sustained / F1.rate),
     };
     results.finishedAt = new Date().toISOString();
@@ -179,6 +186,58 @@ async function main() {
   }
 }
 
+/**
+ * One-unit orders of a product with no own stock, bought from a simulated supplier (reference
+ * protocol, no added latency, in this process) through its route: quote + order over HTTP,
+ * the key sealed on arrival. What a supplier costs the platform beyond an own-stock order.
+ */
+async function supplierRoutedOrder(api: ReturnType<typeof apiClient>, client: Client) {
+  const sim = await startSupplierSim();
+  const name = `bench-${randomUUID().slice(0, 8)}`;
+  const secret = `bench-secret-${randomUUID()}`;
+  await fetch(`${sim.url}/admin/suppliers/${name}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      protocol: 'reference',
+      accountId: 'bench',
+      secret,
+      currency: 'CNY',
+      products: { P: { kind: 'card_key', costMinor: 50, stock: 1_000_000 } },
+    }),
+  });
+  await api.post('/v1/suppliers', {
+    name,
+    protocol: 'reference',
+    baseUrl: `${sim.url}/ref/${name}`,
+    credentials: { accountId: 'bench', secret },
+  });
+  const sku = `bench-sup-${randomUUID().slice(0, 8)}`;
+  await api.post('/v1/products', {
+    sku,
+    name: 'Bench points',
+    kind: 'card_key',
+    price: { minor: 100, currency: 'CNY' },
+  });
+  await api.put(`/v1/products/${sku}/routes/${name}`, { productCode: 'P', cost: { minor: 50 } });
+  const shop = await api.post('/v1/clients', { name: 'bench supplier shop', role: 'order-system' });
+  await api.post(`/v1/clients/${shop.id}/topups`, { amount: { minor: 1_000_000_000, currency: 'CNY' } });
+  const shopApi = apiClient(api.baseUrl, shop.apiKey);
+  const order = async () => {
+    const externalOrderId = randomUUID();
+    await shopApi.post('/v1/orders', {
+      externalOrderId,
+      buyer: { id: `buyer-${externalOrderId.slice(0, 4)}`, ip: '203.0.113.7' },
+      items: [{ sku, quantity: 1 }],
+    });
+    const result = (await client.workflow
+      .getHandle(workflowIds.order(shop.id, externalOrderId))
+      .result()) as OrderProgress;
+    if (result.status !== 'delivered') throw new Error(`supplier order ended ${result.status}`);
+  };
+  return { order, close: () => sim.close() };
+}
+
 function spawnFloorWorker(address: string, taskQueue: string, bare: boolean): ChildProcess {
   return spawn(process.execPath, nodeTsArgs('bench/floors/worker.ts'), {
     cwd: ROOT,
@@ -188,17 +247,20 @@ function spawnFloorWorker(address: string, taskQueue: string, bare: boolean): Ch
 }
 
 function apiClient(baseUrl: string, key: string) {
+  const send = async (method: string, route: string, body: unknown): Promise<any> => {
+    const res = await fetch(`${baseUrl}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (res.status >= 300) throw new Error(`${route}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
   return {
-    async post(route: string, body: unknown): Promise<any> {
-      const res = await fetch(`${baseUrl}${route}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const json = await res.json();
-      if (res.status >= 300) throw new Error(`${route}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    },
+    baseUrl,
+    post: (route: string, body: unknown) => send('POST', route, body),
+    put: (route: string, body: unknown) => send('PUT', route, body),
   };
 }
 
@@ -344,7 +406,14 @@ function table(r: any): string {
     lat(orders.latency),
     cpu(orders.cpuMsPerCall),
   ]);
-  out += `\nOrders ÷ F1: ${r.ratios.ordersToF1}   Orders ÷ F-same: ${r.ratios.ordersToFSame}\n`;
+  const sup = r.closedLoop.supplierOrders;
+  out += row([
+    'supplier-routed order (simulator, no latency)',
+    sup.rate.toFixed(1),
+    lat(sup.latency),
+    cpu(sup.cpuMsPerCall),
+  ]);
+  out += `\nOrders ÷ F1: ${r.ratios.ordersToF1}   Orders ÷ F-same: ${r.ratios.ordersToFSame}   Supplier-routed ÷ own-inventory: ${r.ratios.supplierOrdersToOrders}\n`;
   out += `Open loop: highest sustained ${r.openLoop.sustained}/s (${r.ratios.sustainedToF1} × F1); `;
   out += r.openLoop.atHalf
     ? `at half (${r.openLoop.sustained / 2}/s) p50/p95/p99 ${lat(r.openLoop.atHalf.latency)} ms\n`

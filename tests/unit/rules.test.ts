@@ -13,6 +13,9 @@ describe('order status machine', () => {
     ['fulfilling', 'refunded', true],
     ['delivered', 'refunded', true],
     ['delivered', 'fulfilling', false],
+    ['fulfilling', 'partially_delivered', true],
+    ['partially_delivered', 'refunded', true],
+    ['partially_delivered', 'delivered', false],
     ['failed', 'refunded', false],
     ['refunded', 'delivered', false],
   ] as const)('%s → %s allowed: %s', (from, to, allowed) => {
@@ -20,7 +23,8 @@ describe('order status machine', () => {
   });
 
   test('sourcesOf lists exactly the statuses that may move to the target', () => {
-    expect(sourcesOf('refunded').sort()).toEqual(['delivered', 'fulfilling']);
+    // A delivered or partially delivered order can still be refunded (compensation).
+    expect(sourcesOf('refunded').sort()).toEqual(['delivered', 'fulfilling', 'partially_delivered']);
     expect(sourcesOf('received')).toEqual([]);
   });
 });
