@@ -28,6 +28,18 @@ beforeAll(async () => {
     { sku, name: 'Fuzz', kind: 'card_key', price: { minor: 100, currency: 'CNY' } },
     { key: admin },
   );
+  await request(
+    stack.url,
+    'POST',
+    '/v1/suppliers',
+    {
+      name: 'fuzz-sup',
+      protocol: 'reference',
+      baseUrl: 'http://127.0.0.1:9/ref/fuzz-sup',
+      credentials: { accountId: 'fuzz', secret: 'fuzz-secret-0123456789' },
+    },
+    { key: admin },
+  );
 });
 afterAll(() => stack.close());
 
@@ -41,6 +53,22 @@ const validBodies: Record<string, () => Record<string, unknown>> = {
   '/v1/inventory/batches': () => ({ sku, keys: ['FUZZ-KEY-1'], supplier: 'acme', costMinor: 10 }),
   '/v1/clients': () => ({ name: 'fuzz client', role: 'order-system', webhookUrl: 'https://shop.example.com/hooks' }),
   topups: () => ({ amount: { minor: 100, currency: 'CNY' } }),
+  '/v1/suppliers': () => ({
+    name: 'fuzz-new-sup',
+    protocol: 'reloadly',
+    baseUrl: 'http://127.0.0.1:9/reloadly',
+    credentials: { clientId: 'c', clientSecret: 's', authUrl: 'http://127.0.0.1:9/oauth/token' },
+    timeoutMs: 1000,
+    circuit: { failuresToOpen: 5, windowSeconds: 60, cooldownSeconds: 30 },
+  }),
+  route: () => ({ productCode: 'P-1', cost: { minor: 50 }, priority: 1, enabled: true }),
+  callback: () => ({
+    reference: '00000000-0000-4000-8000-000000000000',
+    status: 'succeeded',
+    transactionId: 'T-1',
+    costMinor: 50,
+    key: { code: 'K-1', pin: '1' },
+  }),
 };
 
 const nasty = fc.oneof(
@@ -90,7 +118,23 @@ function mutate(body: Record<string, unknown>) {
   });
 }
 
-const routes = ['/v1/orders', '/v1/products', '/v1/inventory/batches', '/v1/clients', 'topups'] as const;
+const routes = [
+  '/v1/orders',
+  '/v1/products',
+  '/v1/inventory/batches',
+  '/v1/clients',
+  'topups',
+  '/v1/suppliers',
+  'route',
+  'callback',
+] as const;
+/** Where each body goes (topups, routes and callbacks name a client, product or supplier in the path). */
+const targetOf = (route: (typeof routes)[number]) => {
+  if (route === 'topups') return { method: 'POST', path: `/v1/clients/${keys.shopId}/topups` };
+  if (route === 'route') return { method: 'PUT', path: `/v1/products/${sku}/routes/fuzz-sup` };
+  if (route === 'callback') return { method: 'POST', path: '/v1/supplier-callbacks/fuzz-sup' };
+  return { method: 'POST', path: route };
+};
 
 const bodyFor = (route: (typeof routes)[number]) =>
   fc.oneof(
@@ -131,10 +175,28 @@ const post = fc.record({
 });
 
 const getPath = fc.oneof(
-  fc.constantFrom('/v1/orders', '/v1/balance', '/v1/products', '/v1/inventory', '/v1/claims', '/healthz', '/readyz'),
+  fc.constantFrom(
+    '/v1/orders',
+    '/v1/balance',
+    '/v1/products',
+    '/v1/inventory',
+    '/v1/claims',
+    '/v1/suppliers',
+    `/v1/products/${sku}/routes`,
+    '/healthz',
+    '/readyz',
+  ),
   fc
     .tuple(
-      fc.constantFrom('/v1/orders/', '/v1/claims/', '/V1/ORDERS/', '//v1//claims/', '/v1/clients/'),
+      fc.constantFrom(
+        '/v1/orders/',
+        '/v1/claims/',
+        '/V1/ORDERS/',
+        '//v1//claims/',
+        '/v1/clients/',
+        '/v1/suppliers/',
+        '/v1/products/',
+      ),
       fc.string({ maxLength: 60 }),
     )
     .map(([base, tail]) => base + encodeURIComponent(tail).replace(/%2[fF]/g, '/')),
@@ -160,13 +222,13 @@ async function expectSane(res: { status: number; headers: Headers; body: any }, 
 const keyFor = (role: string) =>
   role === 'admin' ? keys.admin : role === 'shop' ? keys.shop : role === 'garbage' ? 'rp_not_a_real_key' : undefined;
 
-test('POSTs with random and mutated bodies and headers: no 5xx, problem+json, nothing written on reject', async () => {
+test('POSTs and PUTs with random and mutated bodies and headers: no 5xx, problem+json, nothing written on reject', async () => {
   let requests = 0;
   await fc.assert(
     fc.asyncProperty(
       post.chain((shape) => bodyFor(shape.route).map((body) => ({ ...shape, body }))),
       async ({ body, ...shape }) => {
-        const route = shape.route === 'topups' ? `/v1/clients/${keys.shopId}/topups` : shape.route;
+        const { method, path: route } = targetOf(shape.route);
         const headers: Record<string, string> = {};
         if (shape.contentType) headers['content-type'] = shape.contentType;
         if (shape.encoding) headers['content-encoding'] = shape.encoding;
@@ -174,9 +236,9 @@ test('POSTs with random and mutated bodies and headers: no 5xx, problem+json, no
         if (shape.requestId !== undefined) headers['x-request-id'] = shape.requestId;
         const before = await rowCounts(stack.db);
         const key = keyFor(shape.role);
-        const res = await request(stack.url, 'POST', route, undefined, { raw: body, headers, ...(key ? { key } : {}) });
+        const res = await request(stack.url, method, route, undefined, { raw: body, headers, ...(key ? { key } : {}) });
         requests += 1;
-        await expectSane(res, `POST ${route} ${body.slice(0, 200)}`);
+        await expectSane(res, `${method} ${route} ${body.slice(0, 200)}`);
         if (res.status >= 400) expect(await rowCounts(stack.db)).toEqual(before);
       },
     ),
