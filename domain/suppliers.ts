@@ -39,6 +39,8 @@ export function planRoutes<R extends RouteFacts>(routes: readonly R[], priceMino
 }
 
 export const AttemptOutcomeSchema = z.enum([
+  /** Written just before an order goes out: if the worker dies before the answer is recorded, this is what says to look it up. */
+  'sent',
   'delivered',
   'pending',
   'found_on_lookup',
@@ -55,7 +57,10 @@ export const AttemptOutcomeSchema = z.enum([
 export type AttemptOutcome = z.infer<typeof AttemptOutcomeSchema>;
 
 /** Outcomes after which the supplier may have sold the unit: look it up before buying elsewhere. */
-export const AMBIGUOUS_OUTCOMES: ReadonlySet<AttemptOutcome> = new Set(['ambiguous', 'pending']);
+export const AMBIGUOUS_OUTCOMES: readonly AttemptOutcome[] = ['sent', 'ambiguous', 'pending'];
+
+/** Internal markers, not shown as attempts. */
+export const HIDDEN_OUTCOMES: readonly string[] = ['sent'];
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 

@@ -190,6 +190,8 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
           if (quote.costMinor > ctx.unit.item.unitPriceMinor) {
             return settleSale(ctx, { kind: 'price_above_limit', costMinor: quote.costMinor }, started, 'delivered');
           }
+          // On record before it goes out: a worker that dies before the answer is stored leaves this to say "look it up".
+          await recordAttempt(db, { ...attemptOf(ctx, started), outcome: 'sent' });
           const sale = await ctx.adapter.place(placeRequest(ctx, ctx.unit));
           return settleSale(ctx, sale, started, 'delivered');
         });

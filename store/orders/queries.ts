@@ -3,6 +3,7 @@ import type { Prisma as P } from '@prisma/client';
 import type { DbTx } from '../../infra/db';
 import { money } from '../../domain/money';
 import { TERMINAL_STATUSES } from '../../domain/order-status';
+import { HIDDEN_OUTCOMES } from '../../domain/suppliers';
 
 const orderDetail = {
   items: {
@@ -17,7 +18,11 @@ const orderDetail = {
           supplierRef: true,
           reason: true,
           supplier: { select: { name: true } },
-          attempts: { orderBy: { id: 'asc' }, include: { supplier: { select: { name: true } } } },
+          attempts: {
+            where: { outcome: { notIn: [...HIDDEN_OUTCOMES] } },
+            orderBy: { id: 'asc' },
+            include: { supplier: { select: { name: true } } },
+          },
         },
       },
     },

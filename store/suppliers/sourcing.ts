@@ -5,7 +5,7 @@
 import type { Prisma } from '@prisma/client';
 import { CardKeySchema } from '../../domain/card-key';
 import type { SaleState } from '../../domain/supplier-sales';
-import { type AttemptOutcome, planRoutes, type RouteFacts } from '../../domain/suppliers';
+import { AMBIGUOUS_OUTCOMES, type AttemptOutcome, planRoutes, type RouteFacts } from '../../domain/suppliers';
 import type { Db, DbTx } from '../../infra/db';
 import { type ImportSecrets, sealCardKey } from '../inventory';
 
@@ -111,10 +111,10 @@ export async function recordAttempt(db: DbTx, attempt: AttemptRecord): Promise<v
   await db.sourcingAttempt.create({ data: attempt });
 }
 
-/** Whether the unit has an attempt at this supplier that may have bought it (sent, answer unknown or pending). */
+/** Whether an order for the unit went to this supplier without a conclusive answer on record (sent, lost, pending). */
 export async function mayHaveBought(db: Db, unitId: string, supplierId: string): Promise<boolean> {
   const found = await db.sourcingAttempt.findFirst({
-    where: { unitId, supplierId, outcome: { in: ['ambiguous', 'pending'] } },
+    where: { unitId, supplierId, outcome: { in: [...AMBIGUOUS_OUTCOMES] } },
     select: { id: true },
   });
   return found !== null;
