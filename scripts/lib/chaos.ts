@@ -13,6 +13,7 @@ import { verifyWebhook } from '../../infra/webhook-signature';
 import { workflowIds } from '../../domain/workflow-ids';
 import { ROOT } from './node-ts';
 import { startProcessStack } from './process-stack';
+import { type FaultMix, startSupplierSim } from './supplier-sim';
 
 export interface ChaosOptions {
   seed: number;
@@ -112,6 +113,8 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
   });
   const pool = new Pool({ connectionString: stack.databaseUrl, max: 4 });
   const receivers = await Promise.all((['ok', 'flaky', 'down'] as const).map((m) => receiver(m, random)));
+  // Upstream suppliers live outside the faulted stack, as real ones do; they have faults of their own.
+  const sim = await startSupplierSim();
   const faults = { workerKills: 0, temporalRestarts: 0, droppedConnections: 0 };
   const codes: string[] = [];
   let temporalConnection: Connection | undefined;
@@ -161,6 +164,12 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
         await call(stack.adminKey, 'POST', '/v1/inventory/batches', { sku, keys });
       }
     }
+    // A third product with no own stock, bought from two faulty suppliers (reference protocol,
+    // then Reloadly-shaped) at order time.
+    const suppliers = await addChaosSuppliers(sim.url, options.seed, (method, route, body) =>
+      call(stack.adminKey, method, route, body),
+    );
+    skus.push('chaos-supplied');
     // Three shops: one rich with a healthy receiver, one poor with a flaky one (some orders
     // fail for balance), one rich whose receiver is always down.
     type Shop = {
@@ -187,7 +196,8 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
 
     const plan = Array.from({ length: options.orders }, (_, n) => {
       const shop = shops[Math.floor(random() * shops.length)]!;
-      const sku = random() < 0.8 ? skus[0]! : skus[1]!;
+      const pick = random();
+      const sku = pick < 0.6 ? skus[0]! : pick < 0.8 ? skus[1]! : skus[2]!;
       return { shop, externalOrderId: `chaos-${options.seed}-${n}`, sku, quantity: 1 + Math.floor(random() * 3) };
     });
     const faultPlan = Array.from({ length: 1000 }, () => random());
@@ -237,6 +247,8 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
             externalOrderId: o.externalOrderId,
             buyer: { id: `buyer-${o.externalOrderId}`, ip: '203.0.113.9' },
             items: [{ sku: o.sku, quantity: o.quantity }],
+            // Supplier-bought orders deliver what they got: every sale then ends up delivered.
+            ...(o.sku === 'chaos-supplied' ? { allowPartial: true } : {}),
           });
         }
       }),
@@ -257,8 +269,11 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
     let open = Infinity;
     while (Date.now() < deadline) {
       open = Number(
-        (await pool.query(`SELECT count(*) FROM orders WHERE status NOT IN ('delivered', 'failed', 'refunded')`))
-          .rows[0].count,
+        (
+          await pool.query(
+            `SELECT count(*) FROM orders WHERE status NOT IN ('delivered', 'partially_delivered', 'failed', 'refunded')`,
+          )
+        ).rows[0].count,
       );
       if (open === 0) break;
       await new Promise((r) => setTimeout(r, 1_000));
@@ -292,7 +307,7 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
     };
     await check(
       'every order terminal',
-      `SELECT count(*) AS n FROM orders WHERE status NOT IN ('delivered', 'failed', 'refunded')`,
+      `SELECT count(*) AS n FROM orders WHERE status NOT IN ('delivered', 'partially_delivered', 'failed', 'refunded')`,
       (n) => `${n} not terminal`,
     );
     await check(
@@ -313,7 +328,7 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
       `SELECT count(*) AS n FROM card_keys k WHERE k.status = 'reserved'
           OR (k.reserved_by_unit_id IS NOT NULL AND NOT EXISTS (
                 SELECT 1 FROM order_units u JOIN orders o ON o.id = u.order_id
-                WHERE u.id = k.reserved_by_unit_id AND o.status = 'delivered'))`,
+                WHERE u.id = k.reserved_by_unit_id AND o.status IN ('delivered', 'partially_delivered')))`,
     );
     await check(
       'delivered orders debited exactly once, for their amount',
@@ -329,6 +344,42 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
          OR (SELECT count(*) FROM ledger_entries l WHERE l.order_id = o.id AND l.kind = 'order_refund') <> 1
          OR (SELECT sum(amount_minor) FROM ledger_entries l WHERE l.order_id = o.id) <> 0)`,
     );
+    await check(
+      'partially delivered orders: one debit, one refund of exactly the units not delivered',
+      `SELECT count(*) AS n FROM orders o WHERE o.status = 'partially_delivered' AND (
+         (SELECT count(*) FROM ledger_entries l WHERE l.order_id = o.id AND l.kind = 'order_debit') <> 1
+         OR (SELECT count(*) FROM ledger_entries l WHERE l.order_id = o.id AND l.kind = 'order_refund') <> 1
+         OR (SELECT sum(amount_minor) FROM ledger_entries l WHERE l.order_id = o.id) <>
+            -(SELECT sum(i.unit_price_minor) FROM order_units u JOIN order_items i ON i.id = u.item_id
+               WHERE u.order_id = o.id AND u.status = 'delivered')
+         OR EXISTS (SELECT 1 FROM order_units u WHERE u.order_id = o.id AND u.status NOT IN ('delivered', 'refunded')))`,
+    );
+    // Suppliers: each one's own ledger of sales is exactly the units delivered from it.
+    let salesOff = 0;
+    for (const supplier of suppliers) {
+      const sold = (await (await fetch(`${sim.url}/admin/suppliers/${supplier.name}/sales`)).json()) as {
+        sales: { reference: string; status: string }[];
+      };
+      const soldRefs = sold.sales
+        .filter((x) => x.status === 'succeeded')
+        .map((x) => x.reference)
+        .sort();
+      const delivered = (
+        await pool.query(
+          `SELECT u.id FROM order_units u JOIN suppliers s ON s.id = u.supplier_id WHERE s.name = $1 AND u.status = 'delivered'`,
+          [supplier.name],
+        )
+      ).rows
+        .map((r) => r.id as string)
+        .sort();
+      if (JSON.stringify(soldRefs) !== JSON.stringify(delivered)) salesOff += 1;
+      log(`supplier ${supplier.name}: ${soldRefs.length} sold, ${delivered.length} delivered from it`);
+    }
+    checks.push({
+      name: "each supplier's sales = the units delivered from it (bought once, none lost)",
+      ok: salesOff === 0,
+      detail: `${salesOff} suppliers off`,
+    });
     await check(
       'failed orders never charged',
       `SELECT count(*) AS n FROM orders o WHERE o.status = 'failed' AND EXISTS (SELECT 1 FROM ledger_entries l WHERE l.order_id = o.id)`,
@@ -423,8 +474,95 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
     await temporalConnection?.close();
     await pool.end();
     await Promise.all(receivers.map((r) => r.close()));
+    await sim.close();
     await stack.stop();
   }
+}
+
+/** Two faulty suppliers of `chaos-supplied`, at the simulator and registered with the platform. */
+async function addChaosSuppliers(
+  simUrl: string,
+  seed: number,
+  call: (method: string, route: string, body: unknown) => Promise<unknown>,
+): Promise<{ name: string }[]> {
+  const admin = async (path: string, body: unknown) => {
+    const res = await fetch(`${simUrl}${path}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`simulator ${path}: ${res.status}`);
+  };
+  await call('POST', '/v1/products', {
+    sku: 'chaos-supplied',
+    name: 'chaos-supplied',
+    kind: 'card_key',
+    price: { minor: 200, currency: 'CNY' },
+  });
+  const product = { kind: 'card_key', costMinor: 150, stock: 100_000 };
+  const mixes: Record<string, FaultMix> = {
+    'chaos-ref': {
+      seed,
+      rates: {
+        error_500: 0.05,
+        reset: 0.05,
+        lost_response: 0.05,
+        out_of_stock: 0.03,
+        async_callback: 0.05,
+        async_silent: 0.02,
+      },
+      callbackDelayMs: 300,
+    },
+    'chaos-reloadly': { seed: seed + 1, rates: { error_500: 0.05, reset: 0.05, lost_response: 0.05 } },
+  };
+  const secret = `chaos-supplier-secret-${seed}`;
+  await admin('/admin/suppliers/chaos-ref', {
+    protocol: 'reference',
+    accountId: 'chaos',
+    secret,
+    currency: 'CNY',
+    products: { P: product },
+  });
+  await admin('/admin/suppliers/chaos-reloadly', {
+    protocol: 'reloadly',
+    clientId: 'chaos',
+    clientSecret: secret,
+    currency: 'CNY',
+    products: { '120': product },
+  });
+  for (const [name, mix] of Object.entries(mixes)) await admin(`/admin/suppliers/${name}/faults`, { rules: [], mix });
+  const reloadlyBase = `${simUrl}/reloadly/chaos-reloadly`;
+  await call('POST', '/v1/suppliers', {
+    name: 'chaos-ref',
+    protocol: 'reference',
+    baseUrl: `${simUrl}/ref/chaos-ref`,
+    credentials: { accountId: 'chaos', secret },
+    timeoutMs: 1_000,
+    callbackDeadlineMs: 2_000,
+  });
+  await call('POST', '/v1/suppliers', {
+    name: 'chaos-reloadly',
+    protocol: 'reloadly',
+    baseUrl: reloadlyBase,
+    credentials: {
+      clientId: 'chaos',
+      clientSecret: secret,
+      authUrl: `${reloadlyBase}/oauth/token`,
+      topupsBaseUrl: reloadlyBase,
+    },
+    timeoutMs: 1_000,
+  });
+  await call('PUT', '/v1/products/chaos-supplied/routes/chaos-ref', {
+    productCode: 'P',
+    cost: { minor: 150 },
+    priority: 1,
+  });
+  await call('PUT', '/v1/products/chaos-supplied/routes/chaos-reloadly', {
+    productCode: '120@1.5',
+    cost: { minor: 150 },
+    priority: 2,
+  });
+  return [{ name: 'chaos-ref' }, { name: 'chaos-reloadly' }];
 }
 
 export function formatVerdict(v: Verdict): string {
