@@ -12,6 +12,26 @@ export interface RouteFacts {
   supplierEnabled: boolean;
 }
 
+/** A route as the order workflow tries it. */
+export interface PlannedRoute extends RouteFacts {
+  productCode: string;
+  /** The supplier's per-call timeout: the workflow sizes the attempt's own timeout from it. */
+  timeoutMs: number;
+}
+
+export interface ProductPlan {
+  productId: string;
+  kind: 'card_key' | 'direct_topup';
+  priceMinor: number;
+  currency: string;
+  routes: PlannedRoute[];
+}
+
+export interface SourcingPlan {
+  products: ProductPlan[];
+  units: { unitId: string; productId: string }[];
+}
+
 export interface RoutePlan<R extends RouteFacts> {
   /** Routes to try, best first: by priority, then the cheaper one. */
   tryInOrder: R[];

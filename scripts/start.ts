@@ -15,7 +15,7 @@ import {
   seedDemoData,
   seedDemoSuppliers,
 } from './lib/demo-data';
-import { startSupplierSim, type SupplierSim } from './lib/supplier-sim';
+import { startSupplierSim } from './lib/supplier-sim';
 import { nodeTsArgs, ROOT } from './lib/node-ts';
 import { type DevServer, isTemporalReachable, startTemporalDevServer, stopChild } from './lib/temporal-dev-server';
 
@@ -27,8 +27,9 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const startedAt = Date.now();
   const children: ChildProcess[] = [];
+  const sim = await startSupplierSim({ port: config.SUPPLIER_SIM_PORT });
+  log(`supplier simulator on ${sim.url}`);
   let temporalServer: DevServer | undefined;
-  let sim: SupplierSim | undefined;
   let stopping = false;
 
   const stopAll = async (code: number) => {
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     log('stopping…');
     await Promise.all(children.map((child) => stopChild(child)));
     await temporalServer?.stop();
-    await sim?.close();
+    await sim.close();
     log('stopped');
     process.exit(code);
   };
@@ -65,9 +66,6 @@ async function main(): Promise<void> {
     });
     log(`Temporal dev server up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
-
-  sim = await startSupplierSim({ port: config.SUPPLIER_SIM_PORT });
-  log(`supplier simulator on ${sim.url}`);
 
   mkdirSync(path.join(DATA_DIR, 'logs'), { recursive: true });
   for (const [name, entry] of [

@@ -21,7 +21,7 @@ import type { WebhookActivities } from '../activities/webhooks';
 import { FailureType } from '../domain/failures';
 import { ledgerKeys, orderEventId } from '../domain/ledger-keys';
 import type { OrderStatus } from '../domain/order-status';
-import type { PlannedRoute, SourcingPlan } from '../store/suppliers/sourcing';
+import type { PlannedRoute, SourcingPlan } from '../domain/suppliers';
 import {
   type OrderInput,
   type OrderProgress,

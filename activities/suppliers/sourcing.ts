@@ -14,8 +14,8 @@ import {
   planSourcing,
   recordAttempt,
   recordObtained,
-  type SourcingPlan,
 } from '../../store/suppliers/sourcing';
+import type { SourcingPlan } from '../../domain/suppliers';
 import type { ActivityDeps } from '../deps';
 import { adapterFor, type SaleState, type SupplierAdapter, SupplierUnavailable } from './adapters';
 

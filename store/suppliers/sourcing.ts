@@ -5,28 +5,15 @@
 import type { Prisma } from '@prisma/client';
 import { CardKeySchema } from '../../domain/card-key';
 import type { SaleState } from '../../domain/supplier-sales';
-import { AMBIGUOUS_OUTCOMES, type AttemptOutcome, planRoutes, type RouteFacts } from '../../domain/suppliers';
+import {
+  AMBIGUOUS_OUTCOMES,
+  type AttemptOutcome,
+  planRoutes,
+  type ProductPlan,
+  type SourcingPlan,
+} from '../../domain/suppliers';
 import type { Db, DbTx } from '../../infra/db';
 import { type ImportSecrets, sealCardKey } from '../inventory';
-
-export interface PlannedRoute extends RouteFacts {
-  productCode: string;
-  /** The supplier's per-call timeout: the workflow sizes the attempt's own timeout from it. */
-  timeoutMs: number;
-}
-
-export interface ProductPlan {
-  productId: string;
-  kind: 'card_key' | 'direct_topup';
-  priceMinor: number;
-  currency: string;
-  routes: PlannedRoute[];
-}
-
-export interface SourcingPlan {
-  products: ProductPlan[];
-  units: { unitId: string; productId: string }[];
-}
 
 /**
  * The units of a fulfilling order still without a source, and for each of their products

@@ -5,9 +5,13 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { workflowIds } from '../../domain/workflow-ids';
+import { startSupplierSim, type SupplierSim } from '../../scripts/lib/supplier-sim';
 import { activityGate } from '../support/activity-gate';
+import { adminKey } from '../support/clients';
+import { clientFor } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
+import { addRoute, addSupplier } from '../support/suppliers';
 import { waitFor } from '../support/wait';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 
@@ -17,18 +21,31 @@ const DIR = path.join(__dirname, 'histories');
 const gate = activityGate();
 let stack: TestStack;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+let sim: SupplierSim;
 beforeAll(async () => {
   stack = await startStack({ workerOptions: gate.workerOptions });
   receiver = await startWebhookReceiver();
+  sim = await startSupplierSim();
 });
 afterAll(async () => {
   await stack.close();
   await receiver.close();
+  await sim.close();
 });
+
+type SupplierFaults = Parameters<Awaited<ReturnType<typeof addSupplier>>['setFaults']>[0];
 
 async function record(
   name: string,
-  scenario: { stock: number; topUp: number; quantity?: number; webhook?: boolean },
+  scenario: {
+    stock: number;
+    topUp: number;
+    quantity?: number;
+    webhook?: boolean;
+    allowPartial?: boolean;
+    /** Suppliers routed in this order, each with its stock and faults. */
+    suppliers?: { stock: number; faults?: SupplierFaults }[];
+  },
   during?: (workflowId: string, orderId: string) => Promise<void>,
 ) {
   const ctx = await shopWithStock(stack, {
@@ -36,7 +53,19 @@ async function record(
     topUp: scenario.topUp,
     ...(scenario.webhook ? { webhookUrl: receiver.url } : {}),
   });
-  const body = orderBody(ctx.sku, scenario.quantity ?? 1);
+  const admin = clientFor(stack.url, await adminKey(stack));
+  for (const [priority, s] of (scenario.suppliers ?? []).entries()) {
+    const supplier = await addSupplier(sim.url, admin, {
+      products: { P: { kind: 'card_key', costMinor: 1000, stock: s.stock } },
+      settings: { callbackDeadlineMs: 2_000 },
+    });
+    if (s.faults) await supplier.setFaults(s.faults);
+    await addRoute(admin, ctx.sku, supplier, { productCode: 'P', costMinor: 1000, priority });
+  }
+  const body = {
+    ...orderBody(ctx.sku, scenario.quantity ?? 1),
+    ...(scenario.allowPartial ? { allowPartial: true } : {}),
+  };
   const workflowId = workflowIds.order(ctx.shop.id, body.externalOrderId);
   const accepted = await ctx.api.post('/v1/orders', body);
   await during?.(workflowId, accepted.body.id);
@@ -74,5 +103,34 @@ test('record order histories', async () => {
     await new Promise((r) => setTimeout(r, 1_500)); // a few failed attempts and backoff timers
     await stack.db.$executeRawUnsafe('DROP TRIGGER record_fault ON card_keys');
     await stack.db.$executeRawUnsafe('DROP FUNCTION record_fault()');
+  });
+  await record('supplier-fallback', {
+    stock: 0,
+    topUp: 10 * PRICE,
+    webhook: true,
+    suppliers: [{ stock: 10, faults: { rules: [{ kind: 'error_500', on: 'any' }] } }, { stock: 10 }],
+  });
+  await record('supplier-lost-answer-found', {
+    stock: 0,
+    topUp: 10 * PRICE,
+    suppliers: [{ stock: 10, faults: { rules: [{ kind: 'lost_response', times: 1 }] } }],
+  });
+  await record('supplier-async-callback', {
+    stock: 0,
+    topUp: 10 * PRICE,
+    suppliers: [{ stock: 10, faults: { rules: [{ kind: 'async_callback', callbackDelayMs: 200 }] } }],
+  });
+  await record('supplier-async-cancelled-then-next', {
+    stock: 0,
+    topUp: 10 * PRICE,
+    suppliers: [{ stock: 10, faults: { rules: [{ kind: 'async_never' }] } }, { stock: 10 }],
+  });
+  await record('partially-delivered', {
+    stock: 1,
+    topUp: 10 * PRICE,
+    quantity: 3,
+    allowPartial: true,
+    webhook: true,
+    suppliers: [{ stock: 1 }],
   });
 });
