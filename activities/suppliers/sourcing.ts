@@ -137,9 +137,10 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
     try {
       let sale = await ctx.adapter.lookup(ctx.unit.id, ctx.route.productCode, ctx.product.kind);
       if (sale.kind === 'pending') {
-        sale = ctx.adapter.cancel
-          ? await ctx.adapter.cancel(ctx.unit.id)
-          : { kind: 'refused', detail: 'still pending past the deadline' };
+        // A supplier that cannot cancel may still complete: keep asking (the workflow's
+        // resolve retries) rather than buy the unit elsewhere too.
+        if (!ctx.adapter.cancel) throw ApplicationFailure.retryable('still pending at the supplier', 'SupplierPending');
+        sale = await ctx.adapter.cancel(ctx.unit.id);
         if (sale.kind === 'refused') {
           await recordAttempt(db, { ...attemptOf(ctx, started), outcome: 'cancelled', detail: sale.detail });
           return { kind: 'next', reason: 'cancelled' };

@@ -84,7 +84,11 @@ export function reloadlyAdapter(
         ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
         headers: {
           authorization: `Bearer ${await token(audience, attempt > 0)}`,
-          accept: 'application/com.reloadly.giftcards-v1+json',
+          // Reloadly versions its API by media type, one per service.
+          accept:
+            audience === GIFTCARDS_AUDIENCE
+              ? 'application/com.reloadly.giftcards-v1+json'
+              : 'application/com.reloadly.topups-v1+json',
           ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
         },
         mutates,
