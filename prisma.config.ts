@@ -10,7 +10,8 @@ process.env.DATABASE_URL = databaseUrl();
 
 export default defineConfig({
   schema: path.join('prisma', 'schema.prisma'),
-  migrations: { path: path.join('prisma', 'migrations') },
+  // PRISMA_MIGRATIONS_DIR: the migration test deploys a database to the state before a migration.
+  migrations: { path: process.env.PRISMA_MIGRATIONS_DIR ?? path.join('prisma', 'migrations') },
   experimental: { adapter: true },
   engine: 'js',
   adapter: async () => new PrismaPg({ connectionString: process.env.DATABASE_URL }),

@@ -1,86 +1,118 @@
-// The prepaid balance: an append-only ledger whose entries are each made once by their
-// idempotency key. Debits lock the client row so concurrent orders cannot overdraw.
-import type { LedgerEntry } from '@prisma/client';
+// The prepaid balance as a double-entry ledger (the hand-written part of its migration holds
+// the rules): per client and currency an `available` and a `held` account with running
+// balances, platform revenue and funding accounts, and transactions whose postings sum to
+// zero, each made once under its idempotency key. Money moves only through the database
+// functions `ledger_transfer` and `settle_order_money`.
+import type { LedgerAccountKind, LedgerPosting, LedgerTransaction } from '@prisma/client';
 import { money } from '../domain/money';
 import type { Db, DbTx } from '../infra/db';
-import { Prisma } from '../infra/db';
 import { type Actor, recordAuditInTx } from './audit';
 
-export async function balanceOf(db: DbTx, clientId: string, currency: string): Promise<bigint> {
-  const { _sum } = await db.ledgerEntry.aggregate({ where: { clientId, currency }, _sum: { amountMinor: true } });
-  return _sum.amountMinor ?? 0n;
-}
-
-/** Inserts the entry unless its idempotency key exists; returns the stored entry either way. */
-async function appendOnce(
-  tx: DbTx,
-  data: Prisma.LedgerEntryUncheckedCreateInput,
-): Promise<{ entry: LedgerEntry; created: boolean }> {
-  const existing = await tx.ledgerEntry.findUnique({ where: { idempotencyKey: data.idempotencyKey } });
-  if (existing) return { entry: existing, created: false };
-  return { entry: await tx.ledgerEntry.create({ data }), created: true };
-}
-
-async function lockClient(tx: DbTx, clientId: string): Promise<void> {
-  await tx.$queryRaw`SELECT id FROM clients WHERE id = ${clientId}::uuid FOR UPDATE`;
+/** The client's running balances in a currency: one row each, never a sum. */
+export async function balancesOf(db: DbTx, clientId: string, currency?: string) {
+  const accounts = await db.ledgerAccount.findMany({
+    where: { clientId, ...(currency ? { currency } : {}) },
+    orderBy: [{ currency: 'asc' }, { kind: 'asc' }],
+  });
+  const byCurrency = new Map<string, { available: bigint; held: bigint }>();
+  for (const a of accounts) {
+    const entry = byCurrency.get(a.currency) ?? { available: 0n, held: 0n };
+    if (a.kind === 'client_available') entry.available = a.balanceMinor;
+    if (a.kind === 'client_held') entry.held = a.balanceMinor;
+    byCurrency.set(a.currency, entry);
+  }
+  return [...byCurrency.entries()].map(([cur, b]) => ({ currency: cur, ...b }));
 }
 
 /** The Idempotency-Key of an earlier top-up, reused with another amount or currency. */
 export class TopUpConflict extends Error {}
 
+/** Credits a client's available money from outside the ledger (funding), once per key. */
 export async function topUp(
   db: Db,
   input: { clientId: string; minor: number; currency: string; idempotencyKey: string },
   actor: Actor,
 ) {
   return db.$transaction(async (tx) => {
-    await lockClient(tx, input.clientId);
-    const { entry, created } = await appendOnce(tx, {
-      clientId: input.clientId,
-      kind: 'topup',
-      amountMinor: BigInt(input.minor),
-      currency: input.currency,
-      idempotencyKey: input.idempotencyKey,
-      actorClientId: actor.clientId,
-    });
-    if (!created && (entry.amountMinor !== BigInt(input.minor) || entry.currency !== input.currency)) {
-      throw new TopUpConflict(entry.id.toString());
+    const [moved] = await tx.$queryRaw<{ transaction_id: bigint; created: boolean }[]>`
+      SELECT transaction_id, created FROM ledger_transfer('topup', ${input.idempotencyKey}, ${input.clientId}::uuid, NULL,
+        ${input.currency}, ${BigInt(input.minor)}, 'platform_funding', 'client_available', ${actor.clientId}::uuid)`;
+    const transaction = await tx.ledgerTransaction.findUniqueOrThrow({ where: { id: moved!.transaction_id } });
+    if (
+      !moved!.created &&
+      (transaction.amountMinor !== BigInt(input.minor) || transaction.currency !== input.currency)
+    ) {
+      throw new TopUpConflict(transaction.id.toString());
     }
-    if (created) {
+    if (moved!.created) {
       await recordAuditInTx(tx, {
         actorClientId: actor.clientId,
         actor: actor.name,
         action: 'balance.topped_up',
         subjectType: 'client',
         subjectId: input.clientId,
-        details: { minor: input.minor, currency: input.currency, entryId: entry.id.toString() },
+        details: { minor: input.minor, currency: input.currency, transactionId: transaction.id.toString() },
       });
     }
-    return { entry, created, balance: await balanceOf(tx, input.clientId, input.currency) };
+    const [balance] = await balancesOf(tx, input.clientId, input.currency);
+    return { transaction, created: moved!.created, available: balance?.available ?? 0n };
   });
 }
 
 /**
- * Credits back exactly what the debit under `keys.debit` took, once under `keys.refund`,
- * inside the caller's transaction. Returns whether the order had been debited at all.
+ * The money side of ending an order, in the caller's transaction: captures `captureMinor` of
+ * its hold (what was delivered) and releases the rest under `keys.refund`. Returns whether
+ * the order had been charged at all.
  */
-export async function refundOrderInTx(tx: DbTx, keys: { debit: string; refund: string }): Promise<boolean> {
-  const [row] = await tx.$queryRaw<{ debited: boolean }[]>`
-    WITH refund AS (
-      INSERT INTO ledger_entries (client_id, kind, amount_minor, currency, order_id, idempotency_key)
-      SELECT client_id, 'order_refund', -amount_minor, currency, order_id, ${keys.refund}
-      FROM ledger_entries WHERE idempotency_key = ${keys.debit}
-      ON CONFLICT (idempotency_key) DO NOTHING)
-    SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE idempotency_key = ${keys.debit}) AS debited`;
-  return row!.debited;
+export async function settleOrderMoneyInTx(
+  tx: DbTx,
+  orderId: string,
+  captureMinor: bigint,
+  keys: { refund: string },
+): Promise<boolean> {
+  const [row] = await tx.$queryRaw<{ charged: boolean }[]>`
+    SELECT settle_order_money(${orderId}::uuid, ${captureMinor}, ${keys.refund}) AS charged`;
+  return row!.charged;
 }
 
-export function entryView(entry: LedgerEntry) {
+export function transactionView(t: LedgerTransaction) {
   return {
-    id: entry.id.toString(),
-    kind: entry.kind,
-    amount: money(entry.amountMinor, entry.currency),
-    orderId: entry.orderId,
-    at: entry.createdAt.toISOString(),
+    id: t.id.toString(),
+    kind: t.kind,
+    amount: money(t.amountMinor, t.currency),
+    orderId: t.orderId,
+    at: t.createdAt.toISOString(),
   };
+}
+
+type StatementPosting = LedgerPosting & { transaction: LedgerTransaction; account: { kind: LedgerAccountKind } };
+
+/** A line of a client's statement: a posting on its available or held account, with the balance after it. */
+export function statementLine(p: StatementPosting) {
+  return {
+    id: p.id.toString(),
+    at: p.createdAt.toISOString(),
+    account: p.account.kind === 'client_available' ? 'available' : 'held',
+    kind: p.transaction.kind,
+    orderId: p.transaction.orderId,
+    amount: money(p.amountMinor, p.transaction.currency),
+    balanceAfter: money(p.balanceAfterMinor ?? 0n, p.transaction.currency),
+  };
+}
+
+/** A page of the client's postings in a currency, oldest first, after `cursor` (a posting id). */
+export function statementPage(
+  db: DbTx,
+  input: { clientId: string; currency: string; from?: Date; to?: Date; cursor?: bigint; limit: number },
+) {
+  return db.ledgerPosting.findMany({
+    where: {
+      account: { clientId: input.clientId, currency: input.currency },
+      ...(input.cursor !== undefined ? { id: { gt: input.cursor } } : {}),
+      createdAt: { ...(input.from ? { gte: input.from } : {}), ...(input.to ? { lt: input.to } : {}) },
+    },
+    include: { transaction: true, account: { select: { kind: true } } },
+    orderBy: { id: 'asc' },
+    take: input.limit,
+  });
 }

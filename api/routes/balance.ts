@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { CurrencySchema, money, MoneySchema } from '../../domain/money';
 import { ledgerKeys } from '../../domain/ledger-keys';
-import { entryView, topUp, TopUpConflict } from '../../store/ledger';
+import { balancesOf, statementLine, statementPage, topUp, TopUpConflict, transactionView } from '../../store/ledger';
 import type { ApiDeps } from '../deps';
 import { actorOf, callerOf, requireRole } from '../middleware/auth';
 import { parseOr422, Problem, problems } from '../problem';
@@ -32,36 +32,94 @@ export function topupsRouter({ db }: ApiDeps): Router {
       }
       throw err;
     }
-    const { entry, created, balance } = result;
-    res.status(created ? 201 : 200).json({ entry: entryView(entry), available: money(balance, amount.currency) });
+    const { transaction, created, available } = result;
+    res
+      .status(created ? 201 : 200)
+      .json({ transaction: transactionView(transaction), available: money(available, amount.currency) });
   });
   return router;
 }
 
-/** GET /v1/balance: the caller's own balance and its latest entries. */
+const StatementQuery = z.strictObject({
+  currency: CurrencySchema.optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,19}$/, 'must be a cursor from a previous page')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const CSV_HEADER = 'id,at,account,kind,order_id,amount_minor,balance_after_minor,currency\n';
+const csvLine = (l: ReturnType<typeof statementLine>) =>
+  `${l.id},${l.at},${l.account},${l.kind},${l.orderId ?? ''},${l.amount.minor},${l.balanceAfter.minor},${l.amount.currency}\n`;
+
+/** GET /v1/balance: the caller's running balances (available and held) per currency, and its latest postings. */
 export function balanceRouter({ db }: ApiDeps): Router {
   const router = Router();
   router.get('/', async (req, res) => {
     const client = callerOf(req);
     const query = parseOr422(z.object({ currency: CurrencySchema.optional() }), req.query);
-    // Every currency the client holds; `available` is the one asked for, or the only one.
-    const held = await db.ledgerEntry.groupBy({
-      by: ['currency'],
-      where: { clientId: client.id },
-      _sum: { amountMinor: true },
-      orderBy: { currency: 'asc' },
-    });
-    const balances = held.map((h) => money(h._sum.amountMinor ?? 0n, h.currency));
+    const all = await balancesOf(db, client.id);
+    const balances = all.map((b) => ({ ...money(b.available, b.currency), held: money(b.held, b.currency) }));
     const currency = query.currency ?? (balances.length === 1 ? balances[0]!.currency : undefined);
-    const entries = await db.ledgerEntry.findMany({
-      where: { clientId: client.id, ...(currency ? { currency } : {}) },
-      orderBy: { id: 'desc' },
-      take: 100,
+    const mine = balances.find((b) => b.currency === currency);
+    const latest = currency
+      ? await db.ledgerPosting.findMany({
+          where: { account: { clientId: client.id, currency } },
+          include: { transaction: true, account: { select: { kind: true } } },
+          orderBy: { id: 'desc' },
+          take: 100,
+        })
+      : [];
+    res.json({
+      ...(currency
+        ? { available: mine ? money(mine.minor, currency) : money(0, currency), held: mine?.held ?? money(0, currency) }
+        : {}),
+      balances,
+      entries: latest.map(statementLine),
+    });
+  });
+
+  /**
+   * GET /v1/balance/statement?currency=&from=&to=&cursor=&limit= — every posting on the
+   * caller's accounts in one currency, oldest first, each with the balance after it; pages
+   * follow `nextCursor`. With `Accept: text/csv` the whole range streams as CSV.
+   */
+  router.get('/statement', async (req, res) => {
+    const client = callerOf(req);
+    const query = parseOr422(StatementQuery, req.query);
+    const currency = query.currency ?? (await balancesOf(db, client.id)).map((b) => b.currency).at(0);
+    if (!currency) throw new Problem(422, 'currency_required', 'name the currency: this client holds none yet');
+    const range = {
+      clientId: client.id,
+      currency,
+      ...(query.from ? { from: new Date(query.from) } : {}),
+      ...(query.to ? { to: new Date(query.to) } : {}),
+    };
+    if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+      res.setHeader('content-type', 'text/csv; charset=utf-8');
+      res.write(CSV_HEADER);
+      let cursor = query.cursor === undefined ? undefined : BigInt(query.cursor);
+      for (;;) {
+        const page = await statementPage(db, { ...range, ...(cursor !== undefined ? { cursor } : {}), limit: 1000 });
+        for (const p of page) res.write(csvLine(statementLine(p)));
+        if (page.length < 1000) break;
+        cursor = page.at(-1)!.id;
+      }
+      res.end();
+      return;
+    }
+    const page = await statementPage(db, {
+      ...range,
+      ...(query.cursor !== undefined ? { cursor: BigInt(query.cursor) } : {}),
+      limit: query.limit,
     });
     res.json({
-      ...(currency ? { available: balances.find((b) => b.currency === currency) ?? money(0, currency) } : {}),
-      balances,
-      entries: entries.map(entryView),
+      currency,
+      lines: page.map(statementLine),
+      ...(page.length === query.limit ? { nextCursor: page.at(-1)!.id.toString() } : {}),
     });
   });
   return router;

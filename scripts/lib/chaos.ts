@@ -330,29 +330,39 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
                 SELECT 1 FROM order_units u JOIN orders o ON o.id = u.order_id
                 WHERE u.id = k.reserved_by_unit_id AND o.status IN ('delivered', 'partially_delivered')))`,
     );
+    // Money per order: authorized once; captured exactly what was delivered; the rest released.
+    const ORDER_MONEY = `
+      SELECT o.id, o.status, o.amount_minor,
+             (SELECT count(*) FROM ledger_transactions t WHERE t.order_id = o.id AND t.kind = 'hold') AS holds, (SELECT coalesce(sum(t.amount_minor), 0) FROM ledger_transactions t WHERE t.order_id = o.id AND t.kind = 'hold') AS held,
+             (SELECT count(*) FROM ledger_transactions t WHERE t.order_id = o.id AND t.kind = 'capture') AS captures, (SELECT coalesce(sum(t.amount_minor), 0) FROM ledger_transactions t WHERE t.order_id = o.id AND t.kind = 'capture') AS captured,
+             (SELECT count(*) FROM ledger_transactions t WHERE t.order_id = o.id AND t.kind = 'release') AS releases, (SELECT coalesce(sum(t.amount_minor), 0) FROM ledger_transactions t WHERE t.order_id = o.id AND t.kind = 'release') AS released,
+             (SELECT coalesce(sum(i.unit_price_minor), 0) FROM order_units u JOIN order_items i ON i.id = u.item_id WHERE u.order_id = o.id AND u.status = 'delivered') AS delivered_value
+        FROM orders o`;
     await check(
-      'delivered orders debited exactly once, for their amount',
-      `SELECT count(*) AS n FROM orders o WHERE o.status = 'delivered' AND (
-         (SELECT count(*) FROM ledger_entries l WHERE l.order_id = o.id AND l.kind = 'order_debit') <> 1
-         OR (SELECT count(*) FROM ledger_entries l WHERE l.order_id = o.id AND l.kind = 'order_refund') <> 0
-         OR (SELECT sum(amount_minor) FROM ledger_entries l WHERE l.order_id = o.id) <> -o.amount_minor)`,
+      'delivered orders: authorized once and captured once, for their amount',
+      `SELECT count(*) AS n FROM (${ORDER_MONEY}) m WHERE m.status = 'delivered'
+         AND (holds <> 1 OR captures <> 1 OR releases <> 0 OR held <> amount_minor OR captured <> amount_minor)`,
     );
     await check(
-      'refunded orders: one debit, one matching refund',
-      `SELECT count(*) AS n FROM orders o WHERE o.status = 'refunded' AND (
-         (SELECT count(*) FROM ledger_entries l WHERE l.order_id = o.id AND l.kind = 'order_debit') <> 1
-         OR (SELECT count(*) FROM ledger_entries l WHERE l.order_id = o.id AND l.kind = 'order_refund') <> 1
-         OR (SELECT sum(amount_minor) FROM ledger_entries l WHERE l.order_id = o.id) <> 0)`,
+      'refunded orders: authorized once, nothing captured, the hold released in full',
+      `SELECT count(*) AS n FROM (${ORDER_MONEY}) m WHERE m.status = 'refunded'
+         AND (holds <> 1 OR captures <> 0 OR releases <> 1 OR released <> amount_minor)`,
     );
     await check(
-      'partially delivered orders: one debit, one refund of exactly the units not delivered',
-      `SELECT count(*) AS n FROM orders o WHERE o.status = 'partially_delivered' AND (
-         (SELECT count(*) FROM ledger_entries l WHERE l.order_id = o.id AND l.kind = 'order_debit') <> 1
-         OR (SELECT count(*) FROM ledger_entries l WHERE l.order_id = o.id AND l.kind = 'order_refund') <> 1
-         OR (SELECT sum(amount_minor) FROM ledger_entries l WHERE l.order_id = o.id) <>
-            -(SELECT sum(i.unit_price_minor) FROM order_units u JOIN order_items i ON i.id = u.item_id
-               WHERE u.order_id = o.id AND u.status = 'delivered')
-         OR EXISTS (SELECT 1 FROM order_units u WHERE u.order_id = o.id AND u.status NOT IN ('delivered', 'refunded')))`,
+      'partially delivered orders: captured exactly the delivered units, the rest released',
+      `SELECT count(*) AS n FROM (${ORDER_MONEY}) m WHERE m.status = 'partially_delivered'
+         AND (holds <> 1 OR captures <> 1 OR releases <> 1 OR captured <> delivered_value
+              OR released <> amount_minor - delivered_value
+              OR EXISTS (SELECT 1 FROM order_units u WHERE u.order_id = m.id AND u.status NOT IN ('delivered', 'refunded')))`,
+    );
+    await check(
+      'every ledger transaction sums to zero',
+      `SELECT count(*) AS n FROM (SELECT transaction_id FROM ledger_postings GROUP BY 1 HAVING sum(amount_minor) <> 0) x`,
+    );
+    await check(
+      'running balances equal the sum of their postings',
+      `SELECT count(*) AS n FROM ledger_accounts a WHERE a.client_id IS NOT NULL
+         AND a.balance_minor <> (SELECT coalesce(sum(p.amount_minor), 0) FROM ledger_postings p WHERE p.account_id = a.id)`,
     );
     // Suppliers: each one's own ledger of sales is exactly the units delivered from it.
     let salesOff = 0;
@@ -382,31 +392,30 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
     });
     await check(
       'failed orders never charged',
-      `SELECT count(*) AS n FROM orders o WHERE o.status = 'failed' AND EXISTS (SELECT 1 FROM ledger_entries l WHERE l.order_id = o.id)`,
+      `SELECT count(*) AS n FROM orders o WHERE o.status = 'failed' AND EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.order_id = o.id)`,
     );
-    // Balances: the ledger's sum equals top-ups − debits + refunds, and the API says the same.
+    // Balances: available = top-ups − captures, nothing left held, ≥ 0, and the API says the same.
     let balanceViolations = 0;
     for (const shop of shops) {
       const { rows } = await pool.query(
-        `SELECT coalesce(sum(amount_minor), 0)::bigint AS total,
-                coalesce(sum(amount_minor) FILTER (WHERE kind = 'topup'), 0)::bigint AS topups,
-                coalesce(sum(amount_minor) FILTER (WHERE kind = 'order_debit'), 0)::bigint AS debits,
-                coalesce(sum(amount_minor) FILTER (WHERE kind = 'order_refund'), 0)::bigint AS refunds
-         FROM ledger_entries WHERE client_id = $1`,
+        `SELECT coalesce((SELECT balance_minor FROM ledger_accounts WHERE client_id = $1 AND kind = 'client_available'), 0)::bigint AS available,
+                coalesce((SELECT balance_minor FROM ledger_accounts WHERE client_id = $1 AND kind = 'client_held'), 0)::bigint AS held,
+                coalesce((SELECT sum(amount_minor) FROM ledger_transactions WHERE client_id = $1 AND kind = 'topup'), 0)::bigint AS topups,
+                coalesce((SELECT sum(amount_minor) FROM ledger_transactions WHERE client_id = $1 AND kind = 'capture'), 0)::bigint AS captures`,
         [shop.id],
       );
       const r = rows[0];
       const viaApi = (await call(shop.apiKey, 'GET', '/v1/balance')).available?.minor;
       if (
-        BigInt(r.total) !== BigInt(r.topups) + BigInt(r.debits) + BigInt(r.refunds) ||
+        BigInt(r.available) !== BigInt(r.topups) - BigInt(r.captures) ||
+        BigInt(r.held) !== 0n ||
         BigInt(r.topups) !== BigInt(shop.topUp) ||
-        Number(r.total) !== viaApi ||
-        Number(r.total) < 0
+        Number(r.available) !== viaApi
       )
         balanceViolations += 1;
     }
     checks.push({
-      name: 'balances = top-ups − debits + refunds, ≥ 0, as the API reports',
+      name: 'available = top-ups − captures, nothing held, as the API reports',
       ok: balanceViolations === 0,
       detail: `${balanceViolations} shops off`,
     });

@@ -10,7 +10,7 @@ import { sha256Hex } from '../../infra/crypto';
 import { type Db, type DbTx, sqlOf } from '../../infra/db';
 import { claimTokenFor } from '../claims';
 import { releaseKeysInTx } from '../inventory';
-import { refundOrderInTx } from '../ledger';
+import { settleOrderMoneyInTx } from '../ledger';
 
 /**
  * Moves the order to `to` if its current status allows it, appending to the history.
@@ -116,8 +116,8 @@ async function closeUnfulfilledInTx(
   input: { debitKey: string; refundKey: string; reason: string },
 ): Promise<{ status: OrderStatus; moved: boolean }> {
   await releaseKeysInTx(tx, orderId);
-  const debited = await refundOrderInTx(tx, { debit: input.debitKey, refund: input.refundKey });
-  const status: OrderStatus = debited ? 'refunded' : 'failed';
+  const charged = await settleOrderMoneyInTx(tx, orderId, 0n, { refund: input.refundKey });
+  const status: OrderStatus = charged ? 'refunded' : 'failed';
   return { status, moved: await transitionOrderInTx(tx, orderId, status, input.reason) };
 }
 
@@ -154,17 +154,14 @@ export async function settleShortfall(
       return closeUnfulfilledInTx(tx, orderId, input);
     }
     await tx.$executeRaw`
-      WITH refunded AS (
-        UPDATE order_units u SET status = 'refunded', reason = ${input.reason}
-          FROM order_items i
-         WHERE u.order_id = ${orderId}::uuid AND u.status = 'pending' AND i.id = u.item_id
-        RETURNING i.unit_price_minor
-      )
-      INSERT INTO ledger_entries (client_id, kind, amount_minor, currency, order_id, idempotency_key)
-      SELECT d.client_id, 'order_refund', (SELECT sum(unit_price_minor) FROM refunded), d.currency, d.order_id, ${input.refundKey}
-        FROM ledger_entries d
-       WHERE d.idempotency_key = ${input.debitKey} AND EXISTS (SELECT 1 FROM refunded)
-      ON CONFLICT (idempotency_key) DO NOTHING`;
+      UPDATE order_units SET status = 'refunded', reason = ${input.reason}
+       WHERE order_id = ${orderId}::uuid AND status = 'pending'`;
+    // Capture what is delivered; the rest of the hold goes back to the client.
+    const [delivered] = await tx.$queryRaw<{ minor: bigint }[]>`
+      SELECT COALESCE(sum(i.unit_price_minor), 0)::bigint AS minor
+        FROM order_units u JOIN order_items i ON i.id = u.item_id
+       WHERE u.order_id = ${orderId}::uuid AND u.status = 'reserved'`;
+    await settleOrderMoneyInTx(tx, orderId, delivered!.minor, { refund: input.refundKey });
     await tx.$executeRaw`
       WITH units AS (
         UPDATE order_units SET status = 'delivered' WHERE order_id = ${orderId}::uuid AND status = 'reserved'

@@ -57,7 +57,7 @@ async function cancelAt(activity: string) {
     (err) => (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure ? 'cancelled' : String(err)),
   );
   const order = await waitForTerminal(ctx.api, accepted.body.id);
-  const ledger = await stack.db.ledgerEntry.findMany({ where: { orderId: order.id }, orderBy: { id: 'asc' } });
+  const ledger = await stack.db.ledgerTransaction.findMany({ where: { orderId: order.id }, orderBy: { id: 'asc' } });
   const product = await stack.db.product.findUniqueOrThrow({ where: { sku: ctx.sku } });
   return { ctx, order, outcome, ledger, product, handle };
 }
@@ -73,7 +73,7 @@ test('cancelled while charging: failed, nothing charged, nothing reserved', asyn
   expect(outcome).toBe('cancelled');
   expect(order.status).toBe('failed');
   expect(order.history.at(-1)).toMatchObject({ status: 'failed', reason: 'cancelled' });
-  expect(await stack.db.ledgerEntry.count({ where: { orderId: order.id } })).toBe(0);
+  expect(await stack.db.ledgerTransaction.count({ where: { orderId: order.id } })).toBe(0);
   expect(ledger).toHaveLength(0);
   expect(await stack.db.cardKey.count({ where: { productId: product.id, status: 'available' } })).toBe(2);
   expect((await ctx.api.get('/v1/balance')).body.available.minor).toBe(10 * PRICE);
@@ -89,8 +89,8 @@ test.each([
   expect(order.status).toBe('refunded');
   expect(order.history.map((h: { status: string }) => h.status)).toEqual(['received', 'fulfilling', 'refunded']);
   expect(order.history.at(-1).reason).toBe('cancelled');
-  const kinds = (await stack.db.ledgerEntry.findMany({ where: { orderId: order.id } })).map((e) => e.kind).sort();
-  expect(kinds).toEqual(['order_debit', 'order_refund']);
+  const kinds = (await stack.db.ledgerTransaction.findMany({ where: { orderId: order.id } })).map((e) => e.kind).sort();
+  expect(kinds).toEqual(['hold', 'release']);
   expect(await stack.db.cardKey.count({ where: { productId: product.id, status: 'available' } })).toBe(2);
   expect(await stack.db.orderUnit.count({ where: { orderId: order.id, cardKeyId: { not: null } } })).toBe(0);
   expect((await ctx.api.get('/v1/balance')).body.available.minor).toBe(10 * PRICE);
@@ -105,7 +105,7 @@ test('cancelled after delivery (while notifying): stays delivered, announced, no
   const { order, outcome, handle } = await cancelAt('notifyOrderStatus');
   expect(outcome).toBe('completed');
   expect(order.status).toBe('delivered');
-  expect(await stack.db.ledgerEntry.count({ where: { orderId: order.id, kind: 'order_refund' } })).toBe(0);
+  expect(await stack.db.ledgerTransaction.count({ where: { orderId: order.id, kind: 'release' } })).toBe(0);
   await waitFor(
     () => receiver.received.some((w) => w.body.id === `evt_${order.id}_delivered`),
     'the order.delivered webhook',

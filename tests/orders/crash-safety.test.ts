@@ -52,16 +52,19 @@ test('orders in flight survive a SIGKILLed worker exactly once', async () => {
   expect(delivered.length + refunded.length).toBe(orderIds.length);
   expect(delivered).toHaveLength(stock);
 
-  // Charged once per order, refunded once per refunded order, nothing else.
-  const entries = await stack.db.ledgerEntry.groupBy({
+  // Authorized once per order, captured once per delivered one, released once per refunded one, nothing else.
+  const entries = await stack.db.ledgerTransaction.groupBy({
     by: ['orderId', 'kind'],
     where: { orderId: { in: orderIds } },
     _count: { _all: true },
   });
   expect(entries.every((e) => e._count._all === 1)).toBe(true);
-  expect(entries.filter((e) => e.kind === 'order_debit')).toHaveLength(orderIds.length);
-  expect(entries.filter((e) => e.kind === 'order_refund')).toHaveLength(refunded.length);
-  expect((await api.get('/v1/balance')).body.available.minor).toBe(100 * PRICE - stock * PRICE);
+  expect(entries.filter((e) => e.kind === 'hold')).toHaveLength(orderIds.length);
+  expect(entries.filter((e) => e.kind === 'release')).toHaveLength(refunded.length);
+  expect(entries.filter((e) => e.kind === 'capture')).toHaveLength(delivered.length);
+  const balance = (await api.get('/v1/balance')).body;
+  expect(balance.available.minor).toBe(100 * PRICE - stock * PRICE);
+  expect(balance.held.minor).toBe(0);
 
   // One key per delivered unit, no key twice, and each history has each status once.
   const units = await stack.db.orderUnit.findMany({ where: { orderId: { in: orderIds } } });

@@ -54,10 +54,16 @@ test('an order of two units is delivered, claimed once, and announced by a signe
   // Lookup by externalOrderId returns the same order.
   expect((await api.get(`/v1/orders?externalOrderId=${body.externalOrderId}`)).body.id).toBe(order.id);
 
-  // The balance was debited exactly once.
+  // Authorized once, captured once on delivery: nothing left held.
   const balance = await api.get('/v1/balance');
   expect(balance.body.available).toEqual({ minor: 8 * PRICE, currency: 'CNY' });
-  expect(balance.body.entries.map((e: { kind: string }) => e.kind)).toEqual(['order_debit', 'topup']);
+  expect(balance.body.held).toEqual({ minor: 0, currency: 'CNY' });
+  expect(balance.body.entries.map((e: { kind: string; account: string }) => `${e.kind}/${e.account}`)).toEqual([
+    'capture/held',
+    'hold/held',
+    'hold/available',
+    'topup/available',
+  ]);
 
   // Claim once: the codes are two of the imported ones; then 410.
   const claimPath = order.claimUrl.slice(stack.url.length);

@@ -23,7 +23,7 @@ test('20 concurrent submissions of one order: one order, one debit, one workflow
 
   expect((await waitForTerminal(api, orderId)).status).toBe('delivered');
   expect(await stack.db.order.count({ where: { clientId: shop.id } })).toBe(1);
-  expect(await stack.db.ledgerEntry.count({ where: { orderId, kind: 'order_debit' } })).toBe(1);
+  expect(await stack.db.ledgerTransaction.count({ where: { orderId, kind: 'hold' } })).toBe(1);
   expect((await api.get('/v1/balance')).body.available.minor).toBe(9 * PRICE);
 
   const workflows = [];
@@ -64,7 +64,7 @@ test('insufficient balance fails the order before any key is reserved', async ()
   const order = await waitForTerminal(api, res.body.id);
   expect(order.status).toBe('failed');
   expect(order.history.at(-1)).toMatchObject({ status: 'failed', reason: 'insufficient balance' });
-  expect(await stack.db.ledgerEntry.count({ where: { clientId: shop.id, kind: 'order_debit' } })).toBe(0);
+  expect(await stack.db.ledgerTransaction.count({ where: { clientId: shop.id, kind: 'hold' } })).toBe(0);
   const product = await stack.db.product.findUniqueOrThrow({ where: { sku } });
   expect(await stack.db.cardKey.count({ where: { productId: product.id, status: 'available' } })).toBe(5);
 });

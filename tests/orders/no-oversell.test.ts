@@ -31,5 +31,5 @@ test('40 concurrent orders for 10 keys: 10 delivered, 30 refunded, nothing sold 
   ).toBe(0);
 
   expect((await api.get('/v1/balance')).body.available).toEqual({ minor: topUp - 10 * PRICE, currency: 'CNY' });
-  expect(await stack.db.ledgerEntry.count({ where: { clientId: shop.id, kind: 'order_refund' } })).toBe(30);
+  expect(await stack.db.ledgerTransaction.count({ where: { clientId: shop.id, kind: 'release' } })).toBe(30);
 });

@@ -81,7 +81,7 @@ test('a step that keeps failing shows its attempts and last error, is listed as 
   await broken.remove();
   const order = await waitForTerminal(ctx.api, accepted.body.id, 60_000);
   expect(order.status).toBe('delivered');
-  expect(await stack.db.ledgerEntry.count({ where: { orderId: order.id } })).toBe(1);
+  expect(await stack.db.ledgerTransaction.count({ where: { orderId: order.id } })).toBe(1);
   await expect(handle.query(statusQuery)).resolves.not.toHaveProperty('attempt');
   expect((await support.get('/v1/orders?stuckFor=1s')).body.orders.map((o: any) => o.id)).not.toContain(order.id);
 });
@@ -96,8 +96,10 @@ test('a failure that cannot pass, after charging, refunds the order with its cau
     const order = await waitForTerminal(ctx.api, accepted.body.id);
     expect(order.status).toBe('refunded');
     expect(order.history.at(-1).reason).toBe(`fulfilment error: database error P0001: injected fault ${broken.name}`);
-    const kinds = (await stack.db.ledgerEntry.findMany({ where: { orderId: order.id } })).map((e) => e.kind).sort();
-    expect(kinds).toEqual(['order_debit', 'order_refund']);
+    const kinds = (await stack.db.ledgerTransaction.findMany({ where: { orderId: order.id } }))
+      .map((e) => e.kind)
+      .sort();
+    expect(kinds).toEqual(['hold', 'release']);
   } finally {
     await broken.remove();
   }
@@ -117,13 +119,13 @@ test('a fault inside the compensation leaves nothing half done: no refund withou
   await waitFor(async () => ((await handle.query(statusQuery)).attempt ?? 0) >= 2, 'the compensation to fail twice');
   expect(await handle.query(statusQuery)).toMatchObject({ step: 'compensating' });
   // The refund and the status change are one transaction: neither is there.
-  expect(await stack.db.ledgerEntry.count({ where: { orderId: accepted.body.id, kind: 'order_refund' } })).toBe(0);
+  expect(await stack.db.ledgerTransaction.count({ where: { orderId: accepted.body.id, kind: 'release' } })).toBe(0);
   expect((await ctx.api.get(`/v1/orders/${accepted.body.id}`)).body.status).toBe('fulfilling');
 
   await broken.remove();
   const order = await waitForTerminal(ctx.api, accepted.body.id, 60_000);
   expect(order.status).toBe('refunded');
-  expect(await stack.db.ledgerEntry.count({ where: { orderId: order.id, kind: 'order_refund' } })).toBe(1);
+  expect(await stack.db.ledgerTransaction.count({ where: { orderId: order.id, kind: 'release' } })).toBe(1);
   expect((await ctx.api.get('/v1/balance')).body.available.minor).toBe(5 * PRICE);
 });
 
