@@ -62,9 +62,9 @@ export function balanceRouter({ db }: ApiDeps): Router {
     const client = callerOf(req);
     const query = parseOr422(z.object({ currency: CurrencySchema.optional() }), req.query);
     const all = await balancesOf(db, client.id);
-    const balances = all.map((b) => ({ ...money(b.available, b.currency), held: money(b.held, b.currency) }));
+    const balances = all.map((b) => money(b.available, b.currency));
     const currency = query.currency ?? (balances.length === 1 ? balances[0]!.currency : undefined);
-    const mine = balances.find((b) => b.currency === currency);
+    const mine = all.find((b) => b.currency === currency);
     const latest = currency
       ? await db.ledgerPosting.findMany({
           where: { account: { clientId: client.id, currency } },
@@ -75,7 +75,7 @@ export function balanceRouter({ db }: ApiDeps): Router {
       : [];
     res.json({
       ...(currency
-        ? { available: mine ? money(mine.minor, currency) : money(0, currency), held: mine?.held ?? money(0, currency) }
+        ? { available: money(mine?.available ?? 0n, currency), held: money(mine?.held ?? 0n, currency) }
         : {}),
       balances,
       entries: latest.map(statementLine),

@@ -81,7 +81,8 @@ test('a step that keeps failing shows its attempts and last error, is listed as 
   await broken.remove();
   const order = await waitForTerminal(ctx.api, accepted.body.id, 60_000);
   expect(order.status).toBe('delivered');
-  expect(await stack.db.ledgerTransaction.count({ where: { orderId: order.id } })).toBe(1);
+  const moves = await stack.db.ledgerTransaction.findMany({ where: { orderId: order.id }, orderBy: { id: 'asc' } });
+  expect(moves.map((m) => m.kind)).toEqual(['hold', 'capture']);
   await expect(handle.query(statusQuery)).resolves.not.toHaveProperty('attempt');
   expect((await support.get('/v1/orders?stuckFor=1s')).body.orders.map((o: any) => o.id)).not.toContain(order.id);
 });
