@@ -12,6 +12,7 @@ import { inventoryRouter } from './routes/inventory';
 import { ordersRouter } from './routes/orders';
 import { probesRouter } from './routes/probes';
 import { productsRouter } from './routes/products';
+import { reportsRouter } from './routes/reports';
 import { supplierCallbacksRouter } from './routes/supplier-callbacks';
 import { productRoutesRouter, suppliersRouter } from './routes/suppliers';
 
@@ -40,6 +41,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/balance', balanceRouter(deps));
   v1.use('/orders', ordersRouter(deps));
   v1.use('/probes', probesRouter(deps));
+  v1.use('/reports', reportsRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundRoute);

@@ -185,10 +185,14 @@ BEGIN
     RETURN false\073
   END IF\073
   IF charge.kind = ''hold'' THEN
-    PERFORM ledger_transfer(''capture'', ''order:'' || p_order || '':capture'', charge.client_id, p_order, charge.currency,
-                            p_capture, ''client_held'', ''platform_revenue'', NULL)\073
-    PERFORM ledger_transfer(''release'', p_release_key, charge.client_id, p_order, charge.currency,
-                            charge.amount_minor - p_capture, ''client_held'', ''client_available'', NULL)\073
+    IF p_capture > 0 THEN
+      PERFORM ledger_transfer(''capture'', ''order:'' || p_order || '':capture'', charge.client_id, p_order,
+                              charge.currency, p_capture, ''client_held'', ''platform_revenue'', NULL)\073
+    END IF\073
+    IF charge.amount_minor > p_capture THEN
+      PERFORM ledger_transfer(''release'', p_release_key, charge.client_id, p_order, charge.currency,
+                              charge.amount_minor - p_capture, ''client_held'', ''client_available'', NULL)\073
+    END IF\073
   ELSE
     PERFORM ledger_transfer(''refund'', p_release_key, charge.client_id, p_order, charge.currency,
                             charge.amount_minor - p_capture, ''platform_revenue'', ''client_available'', NULL)\073
