@@ -22,6 +22,7 @@ import { FailureType } from '../domain/failures';
 import { ledgerKeys, orderEventId } from '../domain/ledger-keys';
 import type { OrderStatus } from '../domain/order-status';
 import type { PlannedRoute, SourcingPlan } from '../domain/suppliers';
+import { eachLimited } from './each-limited';
 import {
   type OrderInput,
   type OrderProgress,
@@ -90,15 +91,6 @@ function permanentFailure(err: unknown): ApplicationFailure | undefined {
 function messageOf(err: unknown): string {
   const cause = applicationFailureOf(err) ?? (err instanceof ActivityFailure && err.cause ? err.cause : err);
   return cause instanceof Error ? cause.message : String(cause);
-}
-
-/** Runs `work` over the items, at most `limit` at a time. */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgress> {

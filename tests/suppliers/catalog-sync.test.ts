@@ -50,7 +50,7 @@ test('the schedule refreshes route costs and stock, and marks a failing supplier
           return s.every((x) => (x.syncedAt && x.syncedAt > since) || (x.degradedReason && x.updatedAt > since));
         },
         'a sync round',
-        30_000,
+        90_000,
       );
     };
 
