@@ -2,7 +2,7 @@
 // `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<METHOD>.<path with query>.<raw body>">`.
 // Method and path are inside the MAC so a signed lookup cannot be replayed as an order; the
 // timestamp bounds replays to the tolerance window. Same header shape as our webhooks.
-import { hmacHex, safeEqualHex } from './crypto';
+import { signatureHeader, verifySignatureHeader } from './signature-header';
 
 export interface SignedRequest {
   method: string;
@@ -11,11 +11,10 @@ export interface SignedRequest {
   body: string;
 }
 
-const macOf = (secret: string, r: SignedRequest, t: number) =>
-  hmacHex(secret, `${t}.${r.method.toUpperCase()}.${r.path}.${r.body}`);
+const messageOf = (r: SignedRequest) => (t: number) => `${t}.${r.method.toUpperCase()}.${r.path}.${r.body}`;
 
 export function signRequest(secret: string, request: SignedRequest, unixSeconds: number): string {
-  return `t=${unixSeconds},v1=${macOf(secret, request, unixSeconds)}`;
+  return signatureHeader(secret, unixSeconds, messageOf(request));
 }
 
 export function verifyRequest(
@@ -25,8 +24,5 @@ export function verifyRequest(
   nowSeconds: number,
   toleranceSeconds = 300,
 ): boolean {
-  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=', 2) as [string, string]));
-  const t = Number(parts.t);
-  if (!Number.isInteger(t) || !parts.v1 || Math.abs(nowSeconds - t) > toleranceSeconds) return false;
-  return safeEqualHex(parts.v1, macOf(secret, request, t));
+  return verifySignatureHeader(secret, header, nowSeconds, toleranceSeconds, messageOf(request));
 }

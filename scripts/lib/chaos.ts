@@ -13,6 +13,7 @@ import { verifyWebhook } from '../../infra/webhook-signature';
 import { workflowIds } from '../../domain/workflow-ids';
 import { ROOT } from './node-ts';
 import { startProcessStack } from './process-stack';
+import { mulberry32 } from './prng';
 import { type FaultMix, startSupplierSim } from './supplier-sim';
 
 export interface ChaosOptions {
@@ -51,18 +52,6 @@ export interface Verdict {
   checks: { name: string; ok: boolean; detail: string }[];
   ok: boolean;
   seconds: number;
-}
-
-/** mulberry32: a small seeded PRNG, enough to replay a run's choices. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Mode = 'ok' | 'flaky' | 'down';
@@ -104,7 +93,7 @@ async function receiver(mode: Mode, random: () => number) {
 
 export async function runChaos(options: ChaosOptions): Promise<Verdict> {
   const log = options.log ?? (() => undefined);
-  const random = prng(options.seed);
+  const random = mulberry32(options.seed);
   const started = Date.now();
   const stack = await startProcessStack({
     name: `chaos_${process.pid}`,

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { mulberry32 } from './prng';
 import { signRequest, verifyRequest } from '../../infra/request-signature';
 
 // ---------------------------------------------------------------------------------------
@@ -294,18 +295,6 @@ const REFERENCE_ONLY: ReadonlySet<FaultKind> = new Set([
   'async_silent',
   'async_never',
 ]);
-
-/** Small seeded PRNG so a chaos run's fault sequence is reproducible from its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function currencyExponent(currency: string): number {
   try {
