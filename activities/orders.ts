@@ -32,7 +32,7 @@ export function orderActivities({ db, config, logger }: ActivityDeps) {
   };
 
   return {
-    /** received → fulfilling with the amount debited once, or → failed when the balance is short. */
+    /** received → fulfilling with the amount held (authorized) once, or → failed when the balance is short. */
     async beginOrder(orderId: string, debitKey: string) {
       const begun = await classified(() => beginOrder(db, orderId, debitKey));
       if (!begun) {
@@ -58,7 +58,7 @@ export function orderActivities({ db, config, logger }: ActivityDeps) {
       logMove(moved, orderId, 'delivered');
     },
 
-    /** Releases, refunds if debited, and ends the order `refunded` or `failed`; returns the status it is in. */
+    /** Releases keys and the hold, and ends the order `refunded` or `failed`; returns the status it is in. */
     async closeUnfulfilled(
       orderId: string,
       input: { debitKey: string; refundKey: string; reason: string },

@@ -5,6 +5,8 @@ import type { OrderStatus } from './order-status';
 
 export const ledgerKeys = {
   topup: (clientId: string, key: string) => `topup:${clientId}:${key}`,
+  // The order's authorization (hold) and its release. The strings date from the single-entry
+  // ledger (a debit and a refund) and are kept: they are in running workflows' histories.
   orderDebit: (orderId: string) => `order:${orderId}:debit`,
   orderRefund: (orderId: string) => `order:${orderId}:refund`,
 };

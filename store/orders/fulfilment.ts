@@ -43,10 +43,11 @@ export interface Begun {
 }
 
 /**
- * received → fulfilling with the order's amount debited once under `debitKey`, or
+ * received → fulfilling with the order's amount held (authorized) once under `debitKey`, or
  * received → failed when the balance is short: one call of the `begin_order` database
- * function (see its migration), which takes the order's and the client's row locks before
- * it reads the balance. Null when the order does not exist.
+ * function (see its migration), which locks the order row and holds through the ledger (the
+ * client account's row lock and CHECK keep available from going negative). Null when the
+ * order does not exist.
  */
 export async function beginOrder(db: Db, orderId: string, debitKey: string): Promise<Begun | null> {
   const [row] = await sqlOf(db).rows<{
@@ -77,22 +78,36 @@ export async function deliverOrder(db: Db, claimSecret: string, orderId: string)
   return row!.moved;
 }
 
+type Settled = { status: OrderStatus; moved: boolean };
+
+/**
+ * Runs `settle` in one transaction on an order that is still open (received or fulfilling),
+ * its rows locked first; an order already terminal — delivered included — is left as it is
+ * and its status returned.
+ */
+function settleOpenOrder(
+  db: Db,
+  orderId: string,
+  settle: (tx: DbTx, status: OrderStatus) => Promise<Settled>,
+): Promise<Settled> {
+  return db.$transaction(async (tx) => {
+    const status = await lockOpenOrderInTx(tx, orderId);
+    if (status !== 'received' && status !== 'fulfilling') return { status, moved: false };
+    return settle(tx, status);
+  });
+}
+
 /**
  * Ends an order that will not be delivered, in one transaction: its reserved keys go back
- * on the shelf, a debit is refunded once under `keys.refund`, and the order becomes
- * `refunded` (if it was debited) or `failed` (if not), with the reason. An order that is
- * already terminal — delivered included — is left as it is; its status is returned.
+ * on the shelf, its hold is released once under `refundKey`, and the order becomes
+ * `refunded` (if it was charged) or `failed` (if not), with the reason.
  */
 export async function closeUnfulfilled(
   db: Db,
   orderId: string,
   input: { debitKey: string; refundKey: string; reason: string },
-): Promise<{ status: OrderStatus; moved: boolean }> {
-  return db.$transaction(async (tx) => {
-    const status = await lockOpenOrderInTx(tx, orderId);
-    if (status !== 'received' && status !== 'fulfilling') return { status, moved: false };
-    return closeUnfulfilledInTx(tx, orderId, input);
-  });
+): Promise<Settled> {
+  return settleOpenOrder(db, orderId, (tx) => closeUnfulfilledInTx(tx, orderId, input));
 }
 
 /**
@@ -114,7 +129,7 @@ async function closeUnfulfilledInTx(
   tx: DbTx,
   orderId: string,
   input: { debitKey: string; refundKey: string; reason: string },
-): Promise<{ status: OrderStatus; moved: boolean }> {
+): Promise<Settled> {
   await releaseKeysInTx(tx, orderId);
   const charged = await settleOrderMoneyInTx(tx, orderId, 0n, { refund: input.refundKey });
   const status: OrderStatus = charged ? 'refunded' : 'failed';
@@ -124,20 +139,18 @@ async function closeUnfulfilledInTx(
 /**
  * Ends a fulfilling order some of whose units could not be obtained. When the order allows
  * partial delivery, or a unit is a direct top-up already credited (that cannot be taken
- * back), the obtained units are delivered, the others refunded at their price under
+ * back), the obtained units are delivered and captured, the others released at their price under
  * `refundKey`, each with the reason, and the order becomes `partially_delivered`.
  * Otherwise it is closed as unfulfilled: keys back on the shelf (supplier-bought ones
- * included: they are paid for), the whole debit refunded.
+ * included: they are paid for), the whole hold released.
  */
 export async function settleShortfall(
   db: Db,
   claimSecret: string,
   orderId: string,
   input: { debitKey: string; refundKey: string; reason: string },
-): Promise<{ status: OrderStatus; moved: boolean }> {
-  return db.$transaction(async (tx) => {
-    const status = await lockOpenOrderInTx(tx, orderId);
-    if (status !== 'received' && status !== 'fulfilling') return { status, moved: false };
+): Promise<Settled> {
+  return settleOpenOrder(db, orderId, async (tx, status) => {
     const [shape] = await tx.$queryRaw<{ allow_partial: boolean; obtained: number; credited_topups: number }[]>`
       SELECT o.allow_partial,
              count(u.id) FILTER (WHERE u.status = 'reserved')::int AS obtained,
