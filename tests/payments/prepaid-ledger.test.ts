@@ -3,44 +3,34 @@
 // every transaction's postings sum to zero.
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { startSupplierSim, type SupplierSim } from '../../scripts/lib/supplier-sim';
 import { adminKey } from '../support/clients';
 import { clientFor, expectProblem } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
-import { startStack, type TestStack } from '../support/stack';
-import { addRoute, addSupplier } from '../support/suppliers';
+import { addRoute, addSupplier, stackWithSuppliers } from '../support/suppliers';
 
-let stack: TestStack;
-let sim: SupplierSim;
-beforeAll(async () => {
-  [stack, sim] = await Promise.all([startStack(), startSupplierSim()]);
-});
-afterAll(async () => {
-  await stack?.close();
-  await sim?.close();
-});
+const env = stackWithSuppliers();
 
 async function unbalancedTransactions(): Promise<number> {
-  const [row] = await stack.db.$queryRaw<{ n: bigint }[]>`
+  const [row] = await env.stack.db.$queryRaw<{ n: bigint }[]>`
     SELECT count(*) AS n FROM (SELECT transaction_id FROM ledger_postings GROUP BY 1 HAVING sum(amount_minor) <> 0) x`;
   return Number(row!.n);
 }
 
 test('five concurrent orders against a balance that covers three: three delivered, two refused before any reservation', async () => {
-  const { sku, api, shop } = await shopWithStock(stack, { stock: 10, topUp: 3 * PRICE });
+  const { sku, api, shop } = await shopWithStock(env.stack, { stock: 10, topUp: 3 * PRICE });
   const placed = await Promise.all(Array.from({ length: 5 }, () => api.post('/v1/orders', orderBody(sku))));
   const orders = await Promise.all(placed.map((p) => waitForTerminal(api, p.body.id)));
   const statuses = orders.map((o) => o.status).sort();
   expect(statuses).toEqual(['delivered', 'delivered', 'delivered', 'failed', 'failed']);
   for (const o of orders.filter((x) => x.status === 'failed')) {
     expect(o.history.at(-1).reason).toBe('insufficient balance');
-    expect(await stack.db.orderUnit.count({ where: { orderId: o.id, cardKeyId: { not: null } } })).toBe(0);
+    expect(await env.stack.db.orderUnit.count({ where: { orderId: o.id, cardKeyId: { not: null } } })).toBe(0);
   }
   const balance = (await api.get('/v1/balance')).body;
   expect(balance.available).toEqual({ minor: 0, currency: 'CNY' });
   expect(balance.held).toEqual({ minor: 0, currency: 'CNY' });
   // The running balance is what the postings add up to, and every transaction balances.
-  const [sum] = await stack.db.$queryRaw<{ minor: bigint }[]>`
+  const [sum] = await env.stack.db.$queryRaw<{ minor: bigint }[]>`
     SELECT coalesce(sum(p.amount_minor), 0)::bigint AS minor FROM ledger_postings p
       JOIN ledger_accounts a ON a.id = p.account_id WHERE a.client_id = ${shop.id}::uuid AND a.kind = 'client_available'`;
   expect(sum!.minor).toBe(0n);
@@ -48,9 +38,9 @@ test('five concurrent orders against a balance that covers three: three delivere
 });
 
 test('a partial delivery captures the delivered units only and releases the rest', async () => {
-  const admin = clientFor(stack.url, await adminKey(stack));
-  const { sku, api } = await shopWithStock(stack, { stock: 1, topUp: 10 * PRICE });
-  const supplier = await addSupplier(sim.url, admin, {
+  const admin = clientFor(env.stack.url, await adminKey(env.stack));
+  const { sku, api } = await shopWithStock(env.stack, { stock: 1, topUp: 10 * PRICE });
+  const supplier = await addSupplier(env.sim.url, admin, {
     products: { P: { kind: 'card_key', costMinor: 1000, stock: 1 } },
   });
   await addRoute(admin, sku, supplier, { productCode: 'P', costMinor: 1000 });
@@ -58,7 +48,7 @@ test('a partial delivery captures the delivered units only and releases the rest
   const order = await waitForTerminal(api, placed.body.id, 30_000);
   expect(order.status).toBe('partially_delivered');
 
-  const moves = await stack.db.ledgerTransaction.findMany({ where: { orderId: order.id }, orderBy: { id: 'asc' } });
+  const moves = await env.stack.db.ledgerTransaction.findMany({ where: { orderId: order.id }, orderBy: { id: 'asc' } });
   expect(moves.map((m) => [m.kind, Number(m.amountMinor)])).toEqual([
     ['hold', 4 * PRICE],
     ['capture', 2 * PRICE],
@@ -71,7 +61,7 @@ test('a partial delivery captures the delivered units only and releases the rest
 });
 
 test('the statement lists every posting with its running balance, by cursor pages, and as CSV', async () => {
-  const { sku, api } = await shopWithStock(stack, { stock: 5, topUp: 10 * PRICE });
+  const { sku, api } = await shopWithStock(env.stack, { stock: 5, topUp: 10 * PRICE });
   for (let i = 0; i < 2; i++) await waitForTerminal(api, (await api.post('/v1/orders', orderBody(sku))).body.id);
 
   const first = await api.get('/v1/balance/statement?currency=CNY&limit=3');
@@ -107,13 +97,15 @@ test('the statement lists every posting with its running balance, by cursor page
 });
 
 test('ledger rows are append-only and a transaction that does not balance cannot commit', async () => {
-  const { shop } = await shopWithStock(stack, { stock: 0, topUp: PRICE });
-  const [account] = await stack.db.ledgerAccount.findMany({ where: { clientId: shop.id, kind: 'client_available' } });
+  const { shop } = await shopWithStock(env.stack, { stock: 0, topUp: PRICE });
+  const [account] = await env.stack.db.ledgerAccount.findMany({
+    where: { clientId: shop.id, kind: 'client_available' },
+  });
   await expect(
-    stack.db.$executeRaw`UPDATE ledger_postings SET amount_minor = 1 WHERE account_id = ${account!.id}::uuid`,
+    env.stack.db.$executeRaw`UPDATE ledger_postings SET amount_minor = 1 WHERE account_id = ${account!.id}::uuid`,
   ).rejects.toThrow();
   // A forged one-sided transaction, on a connection of its own: the commit refuses it.
-  const forger = new Client({ connectionString: stack.config.DATABASE_URL });
+  const forger = new Client({ connectionString: env.stack.config.DATABASE_URL });
   await forger.connect();
   try {
     await forger.query('BEGIN');
@@ -131,6 +123,6 @@ test('ledger rows are append-only and a transaction that does not balance cannot
     await forger.end();
   }
   await expect(
-    stack.db.$executeRaw`UPDATE ledger_accounts SET balance_minor = -1 WHERE id = ${account!.id}::uuid`,
+    env.stack.db.$executeRaw`UPDATE ledger_accounts SET balance_minor = -1 WHERE id = ${account!.id}::uuid`,
   ).rejects.toThrow();
 });

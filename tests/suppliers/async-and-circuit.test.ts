@@ -1,34 +1,21 @@
 // Asynchronous suppliers (callbacks, duplicates, silence, never) and the shared circuit
 // breaker, end to end over the simulator.
-import { startSupplierSim, type SupplierSim } from '../../scripts/lib/supplier-sim';
-import { adminKey } from '../support/clients';
 import { clientFor } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
-import { startStack, type TestStack } from '../support/stack';
-import { addRoute, addSupplier, type SimSupplier } from '../support/suppliers';
+import { startStack } from '../support/stack';
+import { addRoute, addSupplier, type SimSupplier, stackWithSuppliers } from '../support/suppliers';
 import { waitFor } from '../support/wait';
 
-let stack: TestStack;
-let sim: SupplierSim;
-let admin: ReturnType<typeof clientFor>;
-
-beforeAll(async () => {
-  [stack, sim] = await Promise.all([startStack(), startSupplierSim()]);
-  admin = clientFor(stack.url, await adminKey(stack));
-});
-afterAll(async () => {
-  await stack?.close();
-  await sim?.close();
-});
+const env = stackWithSuppliers();
 
 const PRODUCTS = { 'VIP-1M': { kind: 'card_key' as const, costMinor: 1000, stock: 100 } };
 
 async function routedShop(settings: Record<string, unknown>[]) {
-  const shop = await shopWithStock(stack, { stock: 0, topUp: 50 * PRICE });
+  const shop = await shopWithStock(env.stack, { stock: 0, topUp: 50 * PRICE });
   const suppliers: SimSupplier[] = [];
   for (const [i, s] of settings.entries()) {
-    const supplier = await addSupplier(sim.url, admin, { products: PRODUCTS, settings: s });
-    await addRoute(admin, shop.sku, supplier, { productCode: 'VIP-1M', costMinor: 1000, priority: i });
+    const supplier = await addSupplier(env.sim.url, env.admin, { products: PRODUCTS, settings: s });
+    await addRoute(env.admin, shop.sku, supplier, { productCode: 'VIP-1M', costMinor: 1000, priority: i });
     suppliers.push(supplier);
   }
   return { ...shop, suppliers };
@@ -65,8 +52,8 @@ describe('asynchronous suppliers', () => {
     await waitFor(async () => (await supplier.report()).stats.callbacksSent === 2, 'both callbacks');
     const after = (await api.get(`/v1/orders/${order.id}`)).body;
     expect(outcomes(after)).toEqual([`${supplier.name}:pending`, `${supplier.name}:delivered`]);
-    const product = await stack.db.product.findUniqueOrThrow({ where: { sku } });
-    expect(await stack.db.cardKey.count({ where: { productId: product.id } })).toBe(1);
+    const product = await env.stack.db.product.findUniqueOrThrow({ where: { sku } });
+    expect(await env.stack.db.cardKey.count({ where: { productId: product.id } })).toBe(1);
   });
 
   test('no callback: the workflow polls by reference after the deadline and completes', async () => {
@@ -92,7 +79,7 @@ describe('asynchronous suppliers', () => {
 
   test('callbacks must be signed by the supplier', async () => {
     const { suppliers } = await routedShop([ASYNC]);
-    const res = await clientFor(stack.url).post(`/v1/supplier-callbacks/${suppliers[0]!.name}`, {
+    const res = await clientFor(env.stack.url).post(`/v1/supplier-callbacks/${suppliers[0]!.name}`, {
       reference: '00000000-0000-4000-8000-000000000000',
       status: 'succeeded',
       transactionId: 'forged',
@@ -114,7 +101,7 @@ describe('circuit breaker', () => {
     const first = await placeAndSettle(api, sku);
     expect(first.status).toBe('delivered');
     expect(outcomes(first).filter((o: string) => o === `${flaky.name}:failed`)).toHaveLength(3);
-    expect((await admin.get(`/v1/suppliers/${flaky.id}`)).body.circuit.state).toBe('open');
+    expect((await env.admin.get(`/v1/suppliers/${flaky.id}`)).body.circuit.state).toBe('open');
 
     // Another API and worker (own process state, own task queue, same database) see the same open circuit.
     const other = await startStack();
@@ -136,6 +123,6 @@ describe('circuit breaker', () => {
     await new Promise((r) => setTimeout(r, 3_100));
     const third = await placeAndSettle(api, sku);
     expect(outcomes(third)).toEqual([`${flaky.name}:delivered`]);
-    expect((await admin.get(`/v1/suppliers/${flaky.id}`)).body.circuit.state).toBe('closed');
+    expect((await env.admin.get(`/v1/suppliers/${flaky.id}`)).body.circuit.state).toBe('closed');
   });
 });

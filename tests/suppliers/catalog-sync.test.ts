@@ -2,44 +2,33 @@
 // stock; a supplier that cannot answer is shown degraded until it can again.
 import { randomUUID } from 'node:crypto';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { startSupplierSim, type SupplierSim } from '../../scripts/lib/supplier-sim';
 import { ensureCatalogSyncSchedule } from '../../workers/schedules';
 import { adminKey } from '../support/clients';
 import { clientFor } from '../support/http';
 import { shopWithStock } from '../support/orders';
-import { startStack, type TestStack } from '../support/stack';
-import { addRoute, addSupplier } from '../support/suppliers';
+import { addRoute, addSupplier, stackWithSuppliers } from '../support/suppliers';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(240_000);
 
-let stack: TestStack;
-let sim: SupplierSim;
-
-beforeAll(async () => {
-  [stack, sim] = await Promise.all([startStack(), startSupplierSim()]);
-});
-afterAll(async () => {
-  await stack?.close();
-  await sim?.close();
-});
+const env = stackWithSuppliers();
 
 test('the schedule refreshes route costs and stock, and marks a failing supplier degraded until it recovers', async () => {
-  const admin = clientFor(stack.url, await adminKey(stack));
-  const { sku } = await shopWithStock(stack, { stock: 0, topUp: 0 });
-  const healthy = await addSupplier(sim.url, admin, {
+  const admin = clientFor(env.stack.url, await adminKey(env.stack));
+  const { sku } = await shopWithStock(env.stack, { stock: 0, topUp: 0 });
+  const healthy = await addSupplier(env.sim.url, admin, {
     products: { P: { kind: 'card_key', costMinor: 1100, stock: 7 } },
   });
-  const failing = await addSupplier(sim.url, admin, {
+  const failing = await addSupplier(env.sim.url, admin, {
     products: { P: { kind: 'card_key', costMinor: 900, stock: 3 } },
   });
   await addRoute(admin, sku, healthy, { productCode: 'P', costMinor: 1000 });
   await addRoute(admin, sku, failing, { productCode: 'P', costMinor: 1000 });
   await failing.setFaults({ rules: [{ kind: 'error_500', on: 'quote' }] });
 
-  const temporal = stack.deps.temporal;
+  const temporal = env.stack.deps.temporal;
   const scheduleId = await ensureCatalogSyncSchedule(temporal, {
-    taskQueue: stack.taskQueue,
+    taskQueue: env.stack.taskQueue,
     everyMs: 3_600_000,
     scheduleId: `catalog-sync-${randomUUID()}`,
   });
@@ -51,7 +40,7 @@ test('the schedule refreshes route costs and stock, and marks a failing supplier
       await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
       await waitFor(
         async () => {
-          const s = await stack.db.supplier.findMany({ where: { id: { in: [healthy.id, failing.id] } } });
+          const s = await env.stack.db.supplier.findMany({ where: { id: { in: [healthy.id, failing.id] } } });
           return s.every((x) => (x.syncedAt && x.syncedAt > since) || (x.degradedReason && x.updatedAt > since));
         },
         'a sync round',

@@ -2,25 +2,15 @@
 // simulator has: every order ends, no unit is delivered twice, every sale a supplier made
 // is a unit the platform delivered from it, and the money balances to the minor unit.
 import { randomUUID } from 'node:crypto';
-import { type FaultMix, startSupplierSim, type SupplierSim } from '../../scripts/lib/supplier-sim';
+import { type FaultMix } from '../../scripts/lib/supplier-sim';
 import { adminKey, createClientViaApi } from '../support/clients';
 import { clientFor } from '../support/http';
 import { PRICE, waitForTerminal } from '../support/orders';
-import { startStack, type TestStack } from '../support/stack';
-import { addRoute, addSupplier, type SimSupplier } from '../support/suppliers';
+import { addRoute, addSupplier, type SimSupplier, stackWithSuppliers } from '../support/suppliers';
 
 jest.setTimeout(240_000);
 
-let stack: TestStack;
-let sim: SupplierSim;
-
-beforeAll(async () => {
-  [stack, sim] = await Promise.all([startStack(), startSupplierSim()]);
-});
-afterAll(async () => {
-  await stack?.close();
-  await sim?.close();
-});
+const env = stackWithSuppliers();
 
 const SEED = Number(process.env.FAULT_MIX_SEED ?? 20261129);
 const PHONE = '1[3-9]\\d{9}';
@@ -48,7 +38,7 @@ const TRANSPORT_RATES: FaultMix['rates'] = {
 const FAST = { timeoutMs: 500, callbackDeadlineMs: 1_000 };
 
 test(`200 orders under a seeded fault mix (seed ${SEED}) settle exactly`, async () => {
-  const admin = clientFor(stack.url, await adminKey(stack));
+  const admin = clientFor(env.stack.url, await adminKey(env.stack));
   const tag = randomUUID().slice(0, 8);
   const cardSku = `mix-card-${tag}`;
   const topupSku = `mix-topup-${tag}`;
@@ -67,9 +57,9 @@ test(`200 orders under a seeded fault mix (seed ${SEED}) settle exactly`, async 
   }
   const stockOf = { kind: 'card_key' as const, costMinor: 1000, stock: 1000 };
   const topupOf = { kind: 'direct_topup' as const, costMinor: 1000, stock: 1000, accountPattern: PHONE };
-  const a = await addSupplier(sim.url, admin, { products: { CARD: stockOf, TOPUP: topupOf }, settings: FAST });
-  const b = await addSupplier(sim.url, admin, { products: { CARD: stockOf, TOPUP: topupOf }, settings: FAST });
-  const c = await addSupplier(sim.url, admin, {
+  const a = await addSupplier(env.sim.url, admin, { products: { CARD: stockOf, TOPUP: topupOf }, settings: FAST });
+  const b = await addSupplier(env.sim.url, admin, { products: { CARD: stockOf, TOPUP: topupOf }, settings: FAST });
+  const c = await addSupplier(env.sim.url, admin, {
     protocol: 'reloadly',
     products: { '120': stockOf, '341': topupOf },
     settings: FAST,
@@ -87,10 +77,10 @@ test(`200 orders under a seeded fault mix (seed ${SEED}) settle exactly`, async 
     });
   }
 
-  const shop = await createClientViaApi(stack, 'order-system');
+  const shop = await createClientViaApi(env.stack, 'order-system');
   const TOP_UP = 1_000 * PRICE;
   await admin.post(`/v1/clients/${shop.id}/topups`, { amount: { minor: TOP_UP, currency: 'CNY' } });
-  const api = clientFor(stack.url, shop.apiKey);
+  const api = clientFor(env.stack.url, shop.apiKey);
 
   // 150 one-key orders, 30 three-key orders that accept partial delivery, 20 top-ups.
   const bodies = Array.from({ length: 200 }, (_, i) => {
@@ -121,7 +111,7 @@ test(`200 orders under a seeded fault mix (seed ${SEED}) settle exactly`, async 
   expect(byStatus('delivered') + byStatus('partially_delivered') + byStatus('refunded')).toBe(200);
 
   // No key serves two units, and every delivered unit holds its key or its top-up proof.
-  const units = await stack.db.orderUnit.findMany({ where: { orderId: { in: ids } } });
+  const units = await env.stack.db.orderUnit.findMany({ where: { orderId: { in: ids } } });
   const delivered = units.filter((u) => u.status === 'delivered');
   const keys = delivered.flatMap((u) => (u.cardKeyId ? [u.cardKeyId] : []));
   expect(new Set(keys).size).toBe(keys.length);
@@ -140,7 +130,7 @@ test(`200 orders under a seeded fault mix (seed ${SEED}) settle exactly`, async 
   // Money: the shop paid for exactly the delivered units.
   expect((await api.get('/v1/balance')).body.available.minor).toBe(TOP_UP - delivered.length * PRICE);
   const faultsSeen = new Set(
-    (await stack.db.sourcingAttempt.findMany({ where: { unitId: { in: units.map((u) => u.id) } } })).map(
+    (await env.stack.db.sourcingAttempt.findMany({ where: { unitId: { in: units.map((u) => u.id) } } })).map(
       (x) => x.outcome,
     ),
   );

@@ -1,24 +1,10 @@
 // Supplier routing and fallback, end to end: orders through the API, a real worker, the
 // simulator over real HTTP. Each test has its own product, shop and suppliers.
-import { startSupplierSim, type SupplierSim } from '../../scripts/lib/supplier-sim';
-import { adminKey } from '../support/clients';
 import { clientFor } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
-import { startStack, type TestStack } from '../support/stack';
-import { addRoute, addSupplier, type SimSupplier } from '../support/suppliers';
+import { addRoute, addSupplier, type SimSupplier, stackWithSuppliers } from '../support/suppliers';
 
-let stack: TestStack;
-let sim: SupplierSim;
-let admin: ReturnType<typeof clientFor>;
-
-beforeAll(async () => {
-  [stack, sim] = await Promise.all([startStack(), startSupplierSim()]);
-  admin = clientFor(stack.url, await adminKey(stack));
-});
-afterAll(async () => {
-  await stack?.close();
-  await sim?.close();
-});
+const env = stackWithSuppliers();
 
 const CARD = { kind: 'card_key' as const, costMinor: 1000, stock: 100 };
 
@@ -27,14 +13,14 @@ async function routedShop(
   routes: { products?: Record<string, typeof CARD>; settings?: Record<string, unknown> }[],
   stock = 0,
 ) {
-  const shop = await shopWithStock(stack, { stock, topUp: 20 * PRICE });
+  const shop = await shopWithStock(env.stack, { stock, topUp: 20 * PRICE });
   const suppliers: SimSupplier[] = [];
   for (const [i, r] of routes.entries()) {
-    const supplier = await addSupplier(sim.url, admin, {
+    const supplier = await addSupplier(env.sim.url, env.admin, {
       products: r.products ?? { 'VIP-1M': CARD },
       ...(r.settings ? { settings: r.settings } : {}),
     });
-    await addRoute(admin, shop.sku, supplier, { productCode: 'VIP-1M', costMinor: 1000, priority: (i + 1) * 10 });
+    await addRoute(env.admin, shop.sku, supplier, { productCode: 'VIP-1M', costMinor: 1000, priority: (i + 1) * 10 });
     suppliers.push(supplier);
   }
   return { ...shop, suppliers };
@@ -65,7 +51,7 @@ test('primary down: the second supplier delivers, and the unit shows both', asyn
   expect(await second.sold()).toEqual(unitIds(order));
 
   // The bought key is the one the buyer claims, revealed once.
-  const claim = await clientFor(stack.url).get(new URL(order.claimUrl).pathname);
+  const claim = await clientFor(env.stack.url).get(new URL(order.claimUrl).pathname);
   expect(claim.body.items[0].codes).toEqual([expect.stringMatching(/^SIM-/)]);
 });
 
@@ -118,7 +104,7 @@ test('a live price above the product price skips that route; the next one is use
   expect(outcomes(order)).toEqual([`${primary.name}:price_above_limit`, `${second.name}:delivered`]);
   expect(await primary.sold()).toEqual([]);
   // Staff see what each attempt would have cost; the shop does not.
-  const staffView = (await admin.get(`/v1/orders/${order.id}`)).body;
+  const staffView = (await env.admin.get(`/v1/orders/${order.id}`)).body;
   expect(attemptsOf(staffView)[0].costMinor).toBe(PRICE + 1);
   expect(attemptsOf(order)[0].costMinor).toBeUndefined();
 });
@@ -126,7 +112,7 @@ test('a live price above the product price skips that route; the next one is use
 test('a route whose recorded cost is above the price is never called', async () => {
   const { api, sku, suppliers } = await routedShop([{}, {}]);
   const [primary, second] = suppliers as [SimSupplier, SimSupplier];
-  await addRoute(admin, sku, primary, { productCode: 'VIP-1M', costMinor: PRICE + 500, priority: 10 });
+  await addRoute(env.admin, sku, primary, { productCode: 'VIP-1M', costMinor: PRICE + 500, priority: 10 });
 
   const order = await placeAndSettle(api, orderBody(sku));
   expect(order.status).toBe('delivered');
@@ -147,7 +133,7 @@ test('five units of which three can be obtained: partially delivered, two refund
   expect((await api.get('/v1/balance')).body.available.minor).toBe(20 * PRICE - 3 * PRICE);
   expect(await suppliers[0]!.sold()).toHaveLength(1);
 
-  const claim = await clientFor(stack.url).get(new URL(order.claimUrl).pathname);
+  const claim = await clientFor(env.stack.url).get(new URL(order.claimUrl).pathname);
   expect(claim.status).toBe(200);
   expect(claim.body.items[0].codes).toHaveLength(3);
 });
@@ -158,10 +144,10 @@ test('without allowPartial, a shortfall refunds everything and supplier-bought k
   expect(order.status).toBe('refunded');
   expect((await api.get('/v1/balance')).body.available.minor).toBe(20 * PRICE);
   const [bought] = await suppliers[0]!.sold();
-  const product = await stack.db.product.findUniqueOrThrow({ where: { sku } });
+  const product = await env.stack.db.product.findUniqueOrThrow({ where: { sku } });
   // The key was paid for: it stays, available to the next order.
   expect(
-    await stack.db.cardKey.count({
+    await env.stack.db.cardKey.count({
       where: { productId: product.id, status: 'available', sourceSupplierId: suppliers[0]!.id },
     }),
   ).toBe(1);

@@ -1,10 +1,35 @@
 // Upstream suppliers for tests: the simulator over real HTTP, configured through its admin
 // endpoint, and registered with the platform through the public API, as an operator would.
 import { randomUUID } from 'node:crypto';
-import type { FaultPlan, SalesReport, SupplierConfig } from '../../scripts/lib/supplier-sim';
-import { type clientFor, request } from './http';
+import {
+  type FaultPlan,
+  type SalesReport,
+  type SupplierConfig,
+  type SupplierSim,
+  startSupplierSim,
+} from '../../scripts/lib/supplier-sim';
+import { adminKey } from './clients';
+import { clientFor, request } from './http';
+import { startStack, type StackOptions, type TestStack } from './stack';
 
 type Api = ReturnType<typeof clientFor>;
+
+/**
+ * A stack (API and worker) and a supplier simulator for one test file, started before its
+ * tests and closed after them; the fields are set once `beforeAll` has run.
+ */
+export function stackWithSuppliers(options: StackOptions = {}) {
+  const env = {} as { stack: TestStack; sim: SupplierSim; admin: Api };
+  beforeAll(async () => {
+    [env.stack, env.sim] = await Promise.all([startStack(options), startSupplierSim()]);
+    env.admin = clientFor(env.stack.url, await adminKey(env.stack));
+  });
+  afterAll(async () => {
+    await env.stack?.close();
+    await env.sim?.close();
+  });
+  return env;
+}
 
 async function simCall<T = unknown>(simUrl: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await request<T>(simUrl, method, path, body);
