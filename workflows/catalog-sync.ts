@@ -16,7 +16,9 @@ export async function catalogSyncWorkflow(): Promise<{ suppliers: number; degrad
   const ids = await catalog.listSyncableSuppliers();
   let degraded = 0;
   await eachLimited(ids, SUPPLIERS_AT_ONCE, async (id) => {
-    const result = await catalog.syncSupplierCatalog(id);
+    // One supplier whose sync fails outright (its row gone, the database away) must not end
+    // the round for the others: it counts as degraded, and the next round tries again.
+    const result = await catalog.syncSupplierCatalog(id).catch(() => ({ degraded: 'sync failed' }));
     if (result.degraded) degraded += 1;
   });
   return { suppliers: ids.length, degraded };

@@ -25,9 +25,9 @@ export function catalogActivities({ db, keyring, config, logger }: ActivityDeps)
         where: { id: supplierId },
         include: { routes: { include: { product: true } } },
       });
-      const credentials = credentialsOf(keyring, supplier);
       let synced = 0;
       try {
+        const credentials = credentialsOf(keyring, supplier);
         for (const route of supplier.routes) {
           const adapter = adapterFor(supplier, credentials, allow, route.product.currency);
           const quote = await adapter.quote(route.productCode, route.product.kind);
