@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { orderActivities } from './orders';
+import { paymentActivities } from './payments';
 import { probeActivities } from './probe';
 import { catalogActivities } from './suppliers/catalog';
 import { sourcingActivities } from './suppliers/sourcing';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
   return composeActivities(
     probeActivities(deps),
     orderActivities(deps),
+    paymentActivities(deps),
     sourcingActivities(deps),
     catalogActivities(deps),
     webhookActivities(deps),

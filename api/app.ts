@@ -12,7 +12,9 @@ import { inventoryRouter } from './routes/inventory';
 import { ordersRouter } from './routes/orders';
 import { probesRouter } from './routes/probes';
 import { productsRouter } from './routes/products';
+import { refundsRouter } from './routes/refunds';
 import { reportsRouter } from './routes/reports';
+import { paymentWebhooksRouter } from './routes/payment-webhooks';
 import { supplierCallbacksRouter } from './routes/supplier-callbacks';
 import { productRoutesRouter, suppliersRouter } from './routes/suppliers';
 
@@ -28,6 +30,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use('/v1/claims', claimsRouter(deps));
   // A supplier's callback: its request signature is the credential.
   app.use('/v1/supplier-callbacks', supplierCallbacksRouter(deps));
+  // A payment provider's webhook: its signature, under the endpoint's signing secret, is the credential.
+  app.use('/v1/payment-webhooks', paymentWebhooksRouter(deps));
 
   // Everything below needs an API key; each router states the roles it admits.
   const v1 = express.Router();
@@ -39,6 +43,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/products', productsRouter(deps));
   v1.use('/inventory', inventoryRouter(deps));
   v1.use('/balance', balanceRouter(deps));
+  v1.use('/orders/:id/refunds', refundsRouter(deps));
   v1.use('/orders', ordersRouter(deps));
   v1.use('/probes', probesRouter(deps));
   v1.use('/reports', reportsRouter(deps));

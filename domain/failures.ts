@@ -4,6 +4,7 @@ export const FailureType = {
   OrderNotFound: 'OrderNotFound',
   PermanentDatabaseError: 'PermanentDatabaseError',
   WebhookUrlRefused: 'WebhookUrlRefused',
+  PaymentProviderMissing: 'PaymentProviderMissing',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

@@ -15,3 +15,12 @@ export const ledgerKeys = {
 export function orderEventId(orderId: string, status: OrderStatus): string {
   return `evt_${orderId}_${status}`;
 }
+
+// Idempotency keys of the calls to a payment provider, sent as its Idempotency-Key: one
+// authorization, one capture or void, and one refund per unit, whatever the retries.
+export const paymentKeys = {
+  authorize: (orderId: string) => `order:${orderId}:authorize`,
+  capture: (orderId: string) => `order:${orderId}:capture`,
+  void: (orderId: string) => `order:${orderId}:void`,
+  unitRefund: (orderId: string, unitId: string) => `order:${orderId}:unit:${unitId}:refund`,
+};

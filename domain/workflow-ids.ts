@@ -1,5 +1,7 @@
 // Workflow ids derive from business ids, so a retried request finds the workflow it started.
 export const workflowIds = {
   probe: (probeId: string) => `probe:${probeId}`,
+  /** One refund per order and set of units (`all` for every delivered unit). */
+  refund: (orderId: string, units: string) => `refund:${orderId}:${units}`,
   order: (clientId: string, externalOrderId: string) => `order:${clientId}:${externalOrderId}`,
 };

@@ -51,6 +51,15 @@ const schema = z.object({
   BOOTSTRAP_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   /** How often the catalog-sync schedule has every supplier quote its routes. */
   CATALOG_SYNC_INTERVAL_MS: z.coerce.number().int().min(10_000).max(86_400_000).default(300_000),
+  /** Card payments through Stripe; unset, orders can pay from their prepaid balance only. */
+  STRIPE_API_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret or restricted key')
+    .optional(),
+  /** Where the Stripe API is (tests and `npm start` point it at stripe-mock). */
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.stripe.com'),
+  /** The signing secret of the Stripe webhook endpoint; unset, Stripe webhooks are refused. */
+  STRIPE_WEBHOOK_SECRET: z.string().min(8).optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /**
    * Hosts and networks webhooks and callbacks may reach although they are not public

@@ -1,9 +1,12 @@
-// Reconciliation: what the ledger says against what was delivered. For every terminal order
-// created in the range, captures must equal the price of the units delivered, and releases
-// (or, for orders charged before the double-entry ledger, refunds) the rest of the charge;
-// an order that failed moved no money. Ledger-wide: every transaction balances, and every
-// client account's running balance is the sum of its postings. Each mismatch names its order
-// or account; after any correct run the list is empty.
+// Reconciliation: what the ledger and the payment provider say against what was delivered.
+// For every terminal order created in the range, captures less refunds must equal the price
+// of the units still delivered, and releases (or, for orders charged before the double-entry
+// ledger, refunds) the rest of the charge; an order that failed moved no money. A provider
+// payment must be settled (captured or voided) with no refund left unsent, and what the
+// provider itself reported (its webhooks) must agree with the platform's record.
+// Ledger-wide: every transaction balances, and every client account's running balance is the
+// sum of its postings. Each mismatch names its order or account; after any correct run the
+// list is empty.
 import type { DbTx } from '../infra/db';
 
 export interface Mismatch {
@@ -12,7 +15,11 @@ export interface Mismatch {
     | 'rest_not_returned'
     | 'failed_order_moved_money'
     | 'unbalanced_transaction'
-    | 'running_balance_off';
+    | 'running_balance_off'
+    | 'provider_payment_unsettled'
+    | 'provider_refund_pending'
+    | 'provider_capture_differs'
+    | 'provider_refund_differs';
   orderId?: string;
   transactionId?: string;
   accountId?: string;
@@ -34,6 +41,12 @@ export async function reconcile(
       captured: bigint;
       released: bigint;
       refunded: bigint;
+      pay_status: string | null;
+      pay_captured: bigint;
+      pay_refunded: bigint;
+      reported_captured: bigint | null;
+      reported_refunded: bigint | null;
+      refunds_unsent: bigint;
     }[]
   >`
     SELECT o.id::text, o.status::text, o.amount_minor AS amount,
@@ -42,23 +55,40 @@ export async function reconcile(
            COALESCE((SELECT sum(t.amount_minor) FILTER (WHERE t.kind = 'hold') FROM ledger_transactions t WHERE t.order_id = o.id), 0)::bigint AS held,
            COALESCE((SELECT sum(t.amount_minor) FILTER (WHERE t.kind = 'capture') FROM ledger_transactions t WHERE t.order_id = o.id), 0)::bigint AS captured,
            COALESCE((SELECT sum(t.amount_minor) FILTER (WHERE t.kind = 'release') FROM ledger_transactions t WHERE t.order_id = o.id), 0)::bigint AS released,
-           COALESCE((SELECT sum(t.amount_minor) FILTER (WHERE t.kind = 'refund') FROM ledger_transactions t WHERE t.order_id = o.id), 0)::bigint AS refunded
-      FROM orders o
+           COALESCE((SELECT sum(t.amount_minor) FILTER (WHERE t.kind = 'refund') FROM ledger_transactions t WHERE t.order_id = o.id), 0)::bigint AS refunded,
+           p.status::text AS pay_status, COALESCE(p.captured_minor, 0) AS pay_captured,
+           COALESCE(p.refunded_minor, 0) AS pay_refunded,
+           p.provider_captured_minor AS reported_captured, p.provider_refunded_minor AS reported_refunded,
+           (SELECT count(*) FROM payment_operations op
+             WHERE op.payment_id = p.id AND op.kind = 'refund' AND op.status <> 'succeeded') AS refunds_unsent
+      FROM orders o LEFT JOIN provider_payments p ON p.order_id = o.id
      WHERE o.created_at >= ${range.from} AND o.created_at < ${range.to}
        AND o.status IN ('delivered', 'partially_delivered', 'refunded', 'failed')`;
   const mismatches: Mismatch[] = [];
   const mismatch = (kind: Mismatch['kind'], orderId: string, expected: bigint, actual: bigint) =>
     mismatches.push({ kind, orderId, expectedMinor: expected.toString(), actualMinor: actual.toString() });
   for (const o of orders) {
-    const moved = o.held + o.captured + o.released + o.refunded;
+    const moved = o.held + o.captured + o.released + o.refunded + o.pay_captured;
     if (o.status === 'failed') {
       if (moved !== 0n) mismatch('failed_order_moved_money', o.id, 0n, moved);
       continue;
     }
     // What the platform kept must be what it delivered: captures less refunds (an order
-    // charged before the double-entry ledger has its debit as a capture, and a refund back).
-    if (o.captured - o.refunded !== o.delivered) {
-      mismatch('capture_not_delivered_value', o.id, o.delivered, o.captured - o.refunded);
+    // charged before the double-entry ledger has its debit as a capture, and a refund back),
+    // on the ledger or at the provider.
+    const kept = o.captured - o.refunded + o.pay_captured - o.pay_refunded;
+    if (kept !== o.delivered) mismatch('capture_not_delivered_value', o.id, o.delivered, kept);
+    if (o.pay_status !== null) {
+      if (o.pay_status !== 'captured' && o.pay_status !== 'voided') {
+        mismatch('provider_payment_unsettled', o.id, 0n, o.pay_captured);
+      }
+      if (o.refunds_unsent > 0n) mismatch('provider_refund_pending', o.id, 0n, o.refunds_unsent);
+      if (o.reported_captured !== null && o.reported_captured !== o.pay_captured) {
+        mismatch('provider_capture_differs', o.id, o.pay_captured, o.reported_captured);
+      }
+      if (o.reported_refunded !== null && o.reported_refunded !== o.pay_refunded) {
+        mismatch('provider_refund_differs', o.id, o.pay_refunded, o.reported_refunded);
+      }
     }
     // A hold comes back in full but for what was captured.
     if (o.held > 0n && o.released !== o.held - o.captured)

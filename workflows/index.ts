@@ -2,3 +2,4 @@
 export { catalogSyncWorkflow } from './catalog-sync';
 export { orderWorkflow } from './order';
 export { probeWorkflow } from './probe';
+export { refundWorkflow } from './refund';

@@ -8,7 +8,16 @@ export interface OrderInput {
 }
 
 export type OrderStep =
-  'recording' | 'charging' | 'reserving' | 'sourcing' | 'delivering' | 'compensating' | 'notifying' | 'done';
+  | 'recording'
+  | 'authorizing'
+  | 'charging'
+  | 'reserving'
+  | 'sourcing'
+  | 'delivering'
+  | 'compensating'
+  | 'settling-payment'
+  | 'notifying'
+  | 'done';
 
 export interface OrderProgress {
   status: OrderStatus;

@@ -16,6 +16,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/orders';
+import type { PaymentActivities } from '../activities/payments';
 import type { RouteOutcome, SourcingActivities, UnitRoute } from '../activities/suppliers/sourcing';
 import type { WebhookActivities } from '../activities/webhooks';
 import { FailureType } from '../domain/failures';
@@ -57,6 +58,13 @@ function supplierCalls(route: PlannedRoute, retry: typeof BUY_RETRY | typeof RES
 }
 /** Units sourced at the same time; the rest wait their turn. */
 const SOURCING_CONCURRENCY = 8;
+
+// A payment provider's calls (Stripe): a few quick attempts each; `durably` keeps retrying
+// after them. The timeout bounds a call the SDK gives up on after 8 s (and one retry).
+const payments = proxyActivities<PaymentActivities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
 
 // Webhooks: the receiver may be down for a while; ten attempts over about eight minutes,
 // then the order stays as it is and the client can still poll.
@@ -104,6 +112,8 @@ export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgr
   const keys = { debitKey: ledgerKeys.orderDebit(orderId), refundKey: ledgerKeys.orderRefund(orderId) };
   // Until the first step says whether anyone listens, assume someone does.
   let notify = true;
+  // Whether the order pays through a provider, whose hold is settled after the database's.
+  let viaProvider = false;
 
   /** Runs a step until it succeeds. A compensation retries even permanent failures: giving up would leave money taken. */
   async function durably<T>(
@@ -131,6 +141,12 @@ export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgr
   /** Announces the outcome; a cancellation cannot stop it. */
   async function finish(status: OrderStatus, reason?: string): Promise<OrderProgress> {
     Object.assign(progress, { status, ...(reason ? { reason } : {}) });
+    if (viaProvider) {
+      // The database settled what is due; now the provider captures it (or voids the hold).
+      await CancellationScope.nonCancellable(() =>
+        durably('settling-payment', () => payments.settleProviderPayment(orderId), { compensation: true }),
+      );
+    }
     if (notify) {
       progress.step = 'notifying';
       await CancellationScope.nonCancellable(async () => {
@@ -204,7 +220,15 @@ export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgr
   }
 
   try {
-    const begun = await durably('charging', () => steps.beginOrder(orderId, keys.debitKey));
+    let begun = await durably('charging', () => steps.beginOrder(orderId, keys.debitKey));
+    if (begun.status === 'received') {
+      // Paid through a provider and not yet authorized: authorize, then begin again (which
+      // moves on once authorized, or fails a declined order). Not cancellable: a hold the
+      // provider made must be known to be voided.
+      viaProvider = true;
+      await CancellationScope.nonCancellable(() => durably('authorizing', () => payments.authorizePayment(orderId)));
+      begun = await durably('charging', () => steps.beginOrder(orderId, keys.debitKey));
+    }
     progress.unitsTotal = begun.units;
     notify = begun.notify;
     if (begun.status !== 'fulfilling') return await finish(begun.status, begun.reason);

@@ -51,6 +51,17 @@ export const CreateOrderBody = z.strictObject({
     .optional(),
   /** Deliver the units that could be obtained and refund the others, instead of all or nothing. */
   allowPartial: z.boolean().optional(),
+  /** Who pays: the client's prepaid balance (default), or a card through Stripe. */
+  payment: z
+    .discriminatedUnion('method', [
+      z.strictObject({ method: z.literal('balance') }),
+      z.strictObject({
+        method: z.literal('stripe'),
+        /** A Stripe PaymentMethod id (`pm_…`) the order system obtained from the buyer. */
+        paymentMethodId: z.string().regex(/^pm_\w{1,200}$/, 'must be a Stripe PaymentMethod id (pm_…)'),
+      }),
+    ])
+    .optional(),
 });
 
 // A page of stuck orders, each queried live; the deadline keeps the listing fast when no
@@ -80,6 +91,11 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
     const idempotencyKey = idempotencyKeyOf(req);
     const body = parseOr422(CreateOrderBody, req.body);
     if (body.callbackUrl) outboundUrlOr422(body.callbackUrl, outboundAllowList, 'callbackUrl');
+    if (body.payment?.method === 'stripe' && !config.STRIPE_API_KEY) {
+      throw new Problem(422, 'payment_method_unavailable', 'card payments through Stripe are not configured here', [
+        { path: 'payment.method', message: 'not available' },
+      ]);
+    }
     const client = callerOf(req);
     let result: Awaited<ReturnType<typeof createOrder>>;
     try {

@@ -1,50 +1,18 @@
 // Finds, builds or downloads a Temporal dev server and runs it. Order of preference:
 // TEMPORAL_CLI_PATH, `temporal` on PATH, the binary this script built before, a fresh
 // build from Go modules (no binary host needed), and last the SDK's own download.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { buildGoTool, findGoTool, type GoTool } from './go-tools';
 
-export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
-const CACHE_BIN = path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'rights-platform', 'bin');
-
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, name);
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return null;
-}
-
-export function findTemporalBinary(): string | null {
-  const configured = process.env.TEMPORAL_CLI_PATH;
-  if (configured) {
-    if (!existsSync(configured)) throw new Error(`TEMPORAL_CLI_PATH=${configured} does not exist`);
-    return configured;
-  }
-  const cached = path.join(CACHE_BIN, 'temporal');
-  return onPath('temporal') ?? (existsSync(cached) ? cached : null);
-}
-
-/** Builds the CLI from Go modules into the user cache; returns null when Go is missing. */
-export function buildTemporalBinary(log: (line: string) => void): string | null {
-  const go = onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
-  if (!go) return null;
-  mkdirSync(CACHE_BIN, { recursive: true });
-  log(
-    `building the Temporal dev server from Go modules (${TEMPORAL_CLI_MODULE}); the first build takes a few minutes…`,
-  );
-  const started = Date.now();
-  const result = spawnSync(go, ['install', TEMPORAL_CLI_MODULE], {
-    env: { ...process.env, GOBIN: CACHE_BIN },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (result.status !== 0) throw new Error('go install of the Temporal CLI failed');
-  log(`built ${path.join(CACHE_BIN, 'temporal')} in ${Math.round((Date.now() - started) / 1000)} s`);
-  return path.join(CACHE_BIN, 'temporal');
-}
+export const TEMPORAL_CLI: GoTool = {
+  name: 'temporal',
+  module: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
+  pathVariable: 'TEMPORAL_CLI_PATH',
+  buildTakes: 'a few minutes',
+};
 
 export async function isTemporalReachable(address: string): Promise<boolean> {
   try {
@@ -74,7 +42,7 @@ export interface DevServerOptions {
 }
 
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
-  const binary = findTemporalBinary() ?? buildTemporalBinary(options.log);
+  const binary = findGoTool(TEMPORAL_CLI) ?? buildGoTool(TEMPORAL_CLI, options.log);
   if (!binary) return startDownloadedServer(options);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'error'];
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));

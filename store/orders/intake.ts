@@ -12,6 +12,7 @@ export interface OrderRequest {
   items: { sku: string; quantity: number; account?: string | undefined }[];
   callbackUrl?: string | undefined;
   allowPartial?: boolean | undefined;
+  payment?: { method: 'balance' } | { method: 'stripe'; paymentMethodId: string } | undefined;
 }
 
 export class OrderConflict extends Error {}
@@ -59,8 +60,10 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** The prepaid balance is the default: saying so hashes the same as saying nothing. */
 export function requestHashOf(request: OrderRequest): string {
-  return sha256Hex(canonical(request));
+  const { payment, ...rest } = request;
+  return sha256Hex(canonical(payment?.method === 'stripe' ? request : rest));
 }
 
 /** What intake needs of an order, new or found. */
@@ -129,9 +132,14 @@ export async function createOrder(
     const [row] = await sqlOf(db).rows<{ id: string }>(
       `WITH created AS (
          INSERT INTO orders (id, client_id, external_order_id, idempotency_key, request_hash, buyer_id, buyer_ip,
-                             buyer_device_id, callback_url, amount_minor, currency, workflow_id, allow_partial, updated_at)
-         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $17, now())
+                             buyer_device_id, callback_url, amount_minor, currency, workflow_id, allow_partial,
+                             payment_method, updated_at)
+         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $17,
+                 CASE WHEN $19::text IS NULL THEN 'balance' ELSE 'stripe' END::payment_method, now())
          RETURNING id
+       ), payment AS (
+         INSERT INTO provider_payments (id, order_id, provider, method_ref, amount_minor, currency)
+         SELECT gen_random_uuid(), id, 'stripe', $19, $9, $10 FROM created WHERE $19::text IS NOT NULL
        ), history AS (
          INSERT INTO order_status_history (order_id, status) SELECT id, 'received' FROM created
        ), items AS (
@@ -165,6 +173,7 @@ export async function createOrder(
         items.map((i) => i.product.priceMinor),
         request.allowPartial ?? false,
         items.map((i) => i.account ?? null),
+        request.payment?.method === 'stripe' ? request.payment.paymentMethodId : null,
       ],
     );
     return {

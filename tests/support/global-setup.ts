@@ -5,6 +5,7 @@ import path from 'node:path';
 import { databaseUrl } from '../../infra/database-url';
 import { ensureDatabase } from '../../infra/db';
 import { freePort } from '../../scripts/lib/process-stack';
+import { STRIPE_MOCK_API_KEY, startStripeMock } from '../../scripts/lib/stripe-mock';
 import { isTemporalReachable, startTemporalDevServer } from '../../scripts/lib/temporal-dev-server';
 
 export { freePort };
@@ -33,5 +34,14 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEMPORAL_ADDRESS = server.address;
     (globalThis as { __temporalServer?: typeof server }).__temporalServer = server;
   }
-  log(`database ${base.pathname.slice(1)}, Temporal ${process.env.TEMPORAL_ADDRESS}`);
+
+  // Card payments go to stripe-mock (the tests put a recording proxy in front where they
+  // need to see or break the calls).
+  const stripe = await startStripeMock(await freePort(), log);
+  if (!stripe) throw new Error('stripe-mock is needed for the payment tests: install Go, or set STRIPE_MOCK_PATH');
+  (globalThis as { __stripeMock?: typeof stripe }).__stripeMock = stripe;
+  process.env.STRIPE_API_BASE = stripe.url;
+  process.env.STRIPE_API_KEY = STRIPE_MOCK_API_KEY;
+  process.env.STRIPE_WEBHOOK_SECRET = 'whsec_rights_platform_tests';
+  log(`database ${base.pathname.slice(1)}, Temporal ${process.env.TEMPORAL_ADDRESS}, stripe-mock ${stripe.url}`);
 }

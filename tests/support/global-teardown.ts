@@ -1,9 +1,11 @@
 import { createDb, dropDatabase } from '../../infra/db';
+import type { StripeMock } from '../../scripts/lib/stripe-mock';
 import type { DevServer } from '../../scripts/lib/temporal-dev-server';
 import { reconcile } from '../../store/reconciliation';
 
 export default async function globalTeardown(): Promise<void> {
   await (globalThis as { __temporalServer?: DevServer }).__temporalServer?.stop();
+  await (globalThis as { __stripeMock?: StripeMock }).__stripeMock?.stop();
   if (!process.env.DATABASE_URL) return;
   // After the whole suite, the ledger must agree with what was delivered: a mismatch anywhere
   // (any test, any order) fails the run.

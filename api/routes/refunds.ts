@@ -1,0 +1,90 @@
+// POST /v1/orders/:id/refunds (support, admin): refunds delivered units of an order, through
+// the payment that charged it. The refund runs as a workflow named after the order and the
+// units, so the same request repeated (or sent ten times at once) is one refund; its answer
+// waits a few seconds for the outcome and otherwise says it is under way.
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { Router } from 'express';
+import { z } from 'zod';
+import { money } from '../../domain/money';
+import { workflowIds } from '../../domain/workflow-ids';
+import type { RefundOutcome, refundWorkflow } from '../../workflows/refund';
+import type { ApiDeps } from '../deps';
+import { actorOf, requireRole } from '../middleware/auth';
+import { parseOr422, Problem, problems } from '../problem';
+
+export const RefundBody = z.strictObject({
+  /** The units to refund; omitted, every delivered unit of the order. */
+  unitIds: z.array(z.uuid()).min(1).max(2000).optional(),
+  reason: z.string().trim().min(1).max(500),
+});
+
+const REFUNDABLE = new Set(['delivered', 'partially_delivered', 'refunded']);
+const ANSWER_WITHIN_MS = 15_000;
+
+export function refundsRouter({ db, temporal, config }: ApiDeps): Router {
+  const router = Router({ mergeParams: true });
+
+  router.post('/', requireRole('support', 'admin'), async (req, res) => {
+    const orderId = z.uuid().safeParse((req.params as { id?: string }).id);
+    const body = parseOr422(RefundBody, req.body);
+    const order = orderId.success
+      ? await db.order.findUnique({
+          where: { id: orderId.data },
+          select: { id: true, status: true, currency: true, units: { select: { id: true } } },
+        })
+      : null;
+    if (!order) throw problems.notFound('order');
+    if (!REFUNDABLE.has(order.status)) {
+      throw new Problem(409, 'order_not_refundable', `an order that is ${order.status} has no delivered units`);
+    }
+    const unitIds = body.unitIds ? [...new Set(body.unitIds)].sort() : undefined;
+    const own = new Set(order.units.map((u) => u.id));
+    const foreign = unitIds?.filter((id) => !own.has(id)) ?? [];
+    if (foreign.length > 0) {
+      throw new Problem(422, 'unknown_unit', 'some units are not this order’s', [
+        { path: 'unitIds', message: `not units of this order: ${foreign.join(', ')}` },
+      ]);
+    }
+    const units = unitIds ? createHash('sha256').update(unitIds.join(',')).digest('hex').slice(0, 32) : 'all';
+    const workflowId = workflowIds.refund(order.id, units);
+    let handle;
+    try {
+      handle = await temporal.workflow.start<typeof refundWorkflow>('refundWorkflow', {
+        workflowId,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args: [{ orderId: order.id, ...(unitIds ? { unitIds } : {}), reason: body.reason, actor: actorOf(req) }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      handle = temporal.workflow.getHandle<typeof refundWorkflow>(workflowId);
+    }
+    let outcome: RefundOutcome | null;
+    try {
+      outcome = await temporal.withDeadline(Date.now() + ANSWER_WITHIN_MS, () => handle.result());
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) throw err;
+      outcome = null;
+    }
+    if (!outcome) {
+      res.status(202).json({ orderId: order.id, status: 'pending', workflowId });
+      return;
+    }
+    res.json({
+      orderId: order.id,
+      status: outcome.providerFailures > 0 ? 'provider_refused' : 'refunded',
+      orderStatus: outcome.orderStatus,
+      refunded: outcome.refunded.map((u) => ({
+        unitId: u.unitId,
+        amount: money(BigInt(u.amountMinor), outcome.currency),
+      })),
+      total: money(
+        outcome.refunded.reduce((sum, u) => sum + BigInt(u.amountMinor), 0n),
+        outcome.currency,
+      ),
+    });
+  });
+  return router;
+}
