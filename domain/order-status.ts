@@ -5,12 +5,15 @@ import type { OrderStatus } from '@prisma/client';
 export type { OrderStatus };
 
 const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
-  received: ['fulfilling', 'failed'],
+  received: ['fulfilling', 'failed', 'rejected', 'in_review'],
+  // An approved review sends the order back to `received`, from where it is charged.
+  in_review: ['received', 'rejected', 'failed'],
   fulfilling: ['delivered', 'partially_delivered', 'failed', 'refunded'],
   delivered: ['refunded'],
   partially_delivered: ['refunded'],
   failed: [],
   refunded: [],
+  rejected: [],
 };
 
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
@@ -22,4 +25,10 @@ export function sourcesOf(to: OrderStatus): OrderStatus[] {
   return (Object.keys(NEXT) as OrderStatus[]).filter((from) => NEXT[from].includes(to));
 }
 
-export const TERMINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'partially_delivered', 'failed', 'refunded'];
+export const TERMINAL_STATUSES: readonly OrderStatus[] = [
+  'delivered',
+  'partially_delivered',
+  'failed',
+  'refunded',
+  'rejected',
+];

@@ -63,13 +63,13 @@ export async function reconcile(
              WHERE op.payment_id = p.id AND op.kind = 'refund' AND op.status <> 'succeeded') AS refunds_unsent
       FROM orders o LEFT JOIN provider_payments p ON p.order_id = o.id
      WHERE o.created_at >= ${range.from} AND o.created_at < ${range.to}
-       AND o.status IN ('delivered', 'partially_delivered', 'refunded', 'failed')`;
+       AND o.status IN ('delivered', 'partially_delivered', 'refunded', 'failed', 'rejected')`;
   const mismatches: Mismatch[] = [];
   const mismatch = (kind: Mismatch['kind'], orderId: string, expected: bigint, actual: bigint) =>
     mismatches.push({ kind, orderId, expectedMinor: expected.toString(), actualMinor: actual.toString() });
   for (const o of orders) {
     const moved = o.held + o.captured + o.released + o.refunded + o.pay_captured;
-    if (o.status === 'failed') {
+    if (o.status === 'failed' || o.status === 'rejected') {
       if (moved !== 0n) mismatch('failed_order_moved_money', o.id, 0n, moved);
       continue;
     }

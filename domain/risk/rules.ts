@@ -244,3 +244,24 @@ export function evaluate(facts: RiskFacts, policy: RiskPolicy): Verdict {
   if (score >= review) return verdict('review', 'score');
   return verdict('allow', 'score');
 }
+
+const SEVERITY: Record<Verdict['decision'], number> = { allow: 0, review: 1, block: 2 };
+
+/**
+ * An order of several SKUs answers to each SKU's policy: the strictest verdict stands (a
+ * block over a review over an allow; between equals, the higher score), with the policy that
+ * gave it — its review deadline applies.
+ */
+export function evaluateUnder<P extends { policy: RiskPolicy }>(
+  facts: RiskFacts,
+  policies: readonly P[],
+): { verdict: Verdict; under: P } {
+  const judged = policies.map((under) => ({ verdict: evaluate(facts, under.policy), under }));
+  const worst = judged.reduce((a, b) =>
+    SEVERITY[b.verdict.decision] > SEVERITY[a.verdict.decision] ||
+    (SEVERITY[b.verdict.decision] === SEVERITY[a.verdict.decision] && b.verdict.score > a.verdict.score)
+      ? b
+      : a,
+  );
+  return worst;
+}

@@ -260,7 +260,7 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
       open = Number(
         (
           await pool.query(
-            `SELECT count(*) FROM orders WHERE status NOT IN ('delivered', 'partially_delivered', 'failed', 'refunded')`,
+            `SELECT count(*) FROM orders WHERE status NOT IN ('delivered', 'partially_delivered', 'failed', 'refunded', 'rejected')`,
           )
         ).rows[0].count,
       );
@@ -296,7 +296,7 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
     };
     await check(
       'every order terminal',
-      `SELECT count(*) AS n FROM orders WHERE status NOT IN ('delivered', 'partially_delivered', 'failed', 'refunded')`,
+      `SELECT count(*) AS n FROM orders WHERE status NOT IN ('delivered', 'partially_delivered', 'failed', 'refunded', 'rejected')`,
       (n) => `${n} not terminal`,
     );
     await check(

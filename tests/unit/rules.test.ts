@@ -25,7 +25,9 @@ describe('order status machine', () => {
   test('sourcesOf lists exactly the statuses that may move to the target', () => {
     // A delivered or partially delivered order can still be refunded (compensation).
     expect(sourcesOf('refunded').sort()).toEqual(['delivered', 'fulfilling', 'partially_delivered']);
-    expect(sourcesOf('received')).toEqual([]);
+    // Only an approved risk review sends an order back to received.
+    expect(sourcesOf('received')).toEqual(['in_review']);
+    expect(sourcesOf('rejected').sort()).toEqual(['in_review', 'received']);
   });
 });
 

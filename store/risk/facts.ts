@@ -1,0 +1,157 @@
+// The facts risk rules judge, gathered by indexed SQL over the platform's own tables in one
+// round trip (counts, never rows, come back to Node). Windows end at the order's own intake
+// time and include it, so a retried or replayed assessment sees exactly the same facts.
+import type { ClaimFacts, OrderFacts, WindowCounts } from '../../domain/risk/facts';
+import { type RiskPolicy, RiskPolicySchema } from '../../domain/risk/policy';
+import type { Db } from '../../infra/db';
+import { sqlOf } from '../../infra/db';
+import { ipFacts } from '../../infra/geoip';
+
+// The counters of one key column over the three windows ending at the order's time. The
+// column names are constants of this module, never input.
+function windowCounts(column: 'buyer_id' | 'buyer_device_id' | 'buyer_ip' | 'buyer_network'): string {
+  const counter = (interval: string) => `json_build_object(
+      'orders', count(*) FILTER (WHERE x.created_at > o.created_at - interval '${interval}'),
+      'units', COALESCE(sum(x.units) FILTER (WHERE x.created_at > o.created_at - interval '${interval}'), 0),
+      'amountMinor', COALESCE(sum(x.amount_minor) FILTER (WHERE x.created_at > o.created_at - interval '${interval}'), 0))`;
+  return `(SELECT json_build_object('1m', ${counter('1 minute')}, '1h', ${counter('1 hour')}, '24h', ${counter('24 hours')})
+             FROM (SELECT x.created_at, x.amount_minor,
+                          (SELECT sum(i.quantity) FROM order_items i WHERE i.order_id = x.id) AS units
+                     FROM orders x
+                    WHERE x.${column} = o.${column} AND x.created_at > o.created_at - interval '24 hours'
+                      AND x.created_at <= o.created_at) x)`;
+}
+
+const ORDER_FACTS_SQL = `
+  SELECT o.created_at, o.buyer_id, o.buyer_device_id, o.buyer_ip,
+         (SELECT json_agg(json_build_object('sku', i.sku, 'units', i.quantity) ORDER BY i.position)
+            FROM order_items i WHERE i.order_id = o.id) AS items,
+         ${windowCounts('buyer_id')} AS v_buyer,
+         CASE WHEN o.buyer_device_id IS NULL THEN NULL ELSE ${windowCounts('buyer_device_id')} END AS v_device,
+         ${windowCounts('buyer_ip')} AS v_ip,
+         ${windowCounts('buyer_network')} AS v_network,
+         CASE WHEN o.buyer_device_id IS NULL THEN NULL ELSE
+           (SELECT count(DISTINCT x.buyer_id) FROM orders x WHERE x.buyer_device_id = o.buyer_device_id
+               AND x.created_at > o.created_at - interval '24 hours' AND x.created_at <= o.created_at)::int END AS buyers_on_device,
+         (SELECT count(DISTINCT x.buyer_id) FROM orders x WHERE x.buyer_ip = o.buyer_ip
+             AND x.created_at > o.created_at - interval '24 hours' AND x.created_at <= o.created_at)::int AS buyers_on_ip,
+         (SELECT count(*) FROM orders x JOIN order_units u ON u.order_id = x.id
+           WHERE x.buyer_id = o.buyer_id AND x.created_at > o.created_at - interval '30 days' AND x.created_at < o.created_at
+             AND x.status IN ('delivered', 'partially_delivered') AND x.claimed_at IS NULL
+             AND u.status = 'delivered')::int AS unclaimed,
+         (SELECT json_agg(json_build_object(
+                   'sku', s.sku,
+                   'units24h', (SELECT COALESCE(sum(i.quantity), 0) FROM orders x JOIN order_items i ON i.order_id = x.id
+                                 WHERE x.buyer_id = o.buyer_id AND i.sku = s.sku
+                                   AND x.created_at > o.created_at - interval '24 hours' AND x.created_at <= o.created_at),
+                   'dailyAverage30d', (SELECT COALESCE(sum(i.quantity), 0) / 30.0 FROM orders x JOIN order_items i ON i.order_id = x.id
+                                 WHERE x.buyer_id = o.buyer_id AND i.sku = s.sku
+                                   AND x.created_at > o.created_at - interval '31 days'
+                                   AND x.created_at <= o.created_at - interval '24 hours')))
+            FROM (SELECT DISTINCT sku FROM order_items WHERE order_id = o.id) s) AS sku_history,
+         (SELECT json_build_object('at', x.created_at, 'ip', x.buyer_ip) FROM orders x
+           WHERE x.buyer_id = o.buyer_id AND x.created_at < o.created_at ORDER BY x.created_at DESC LIMIT 1) AS previous,
+         (SELECT COALESCE(json_agg(json_build_object('list', e.list, 'kind', e.kind, 'value', e.value, 'note', e.note)), '[]')
+            FROM risk_list_entries e
+           WHERE (e.kind = 'buyer' AND e.value = o.buyer_id)
+              OR (e.kind = 'device' AND e.value = o.buyer_device_id)
+              OR (e.kind = 'ip' AND e.value::cidr >>= o.buyer_ip::inet)) AS lists,
+         (SELECT json_agg(json_build_object('sku', i.sku, 'policy', COALESCE(p.policy, d.policy)))
+            FROM order_items i
+            LEFT JOIN risk_policies p ON p.product_id = i.product_id
+            CROSS JOIN (SELECT policy FROM risk_policies WHERE product_id IS NULL) d
+           WHERE i.order_id = o.id) AS policies
+    FROM orders o WHERE o.id = $1`;
+
+interface OrderFactsRow {
+  created_at: Date;
+  buyer_id: string;
+  buyer_device_id: string | null;
+  buyer_ip: string;
+  items: OrderFacts['items'];
+  v_buyer: WindowCounts;
+  v_device: WindowCounts | null;
+  v_ip: WindowCounts;
+  v_network: WindowCounts;
+  buyers_on_device: number | null;
+  buyers_on_ip: number;
+  unclaimed: number;
+  sku_history: { sku: string; units24h: string | number; dailyAverage30d: string | number }[];
+  previous: { at: string; ip: string } | null;
+  lists: OrderFacts['lists'];
+  policies: { sku: string; policy: unknown }[];
+}
+
+/** An order's facts and the policies of its SKUs (each SKU's own, or the default); null when the order does not exist. */
+export async function orderFactsOf(
+  db: Db,
+  orderId: string,
+): Promise<{ facts: OrderFacts; policies: { sku: string; policy: RiskPolicy }[] } | null> {
+  const [row] = await sqlOf(db).rows<OrderFactsRow>(ORDER_FACTS_SQL, [orderId]);
+  if (!row) return null;
+  const facts: OrderFacts = {
+    kind: 'order',
+    at: row.created_at.toISOString(),
+    buyer: { id: row.buyer_id, deviceId: row.buyer_device_id },
+    ip: ipFacts(row.buyer_ip),
+    items: row.items,
+    velocity: { buyer: row.v_buyer, device: row.v_device, ip: row.v_ip, network: row.v_network },
+    buyersOnDevice24h: row.buyers_on_device,
+    buyersOnIp24h: row.buyers_on_ip,
+    unclaimedUnits: row.unclaimed,
+    skuHistory: row.sku_history.map((s) => ({
+      sku: s.sku,
+      units24h: Number(s.units24h),
+      dailyAverage30d: Number(s.dailyAverage30d),
+    })),
+    previous: row.previous ? { at: new Date(row.previous.at).toISOString(), ip: ipFacts(row.previous.ip) } : null,
+    lists: row.lists,
+  };
+  const policies = row.policies.map((p) => ({ sku: p.sku, policy: RiskPolicySchema.parse(p.policy) }));
+  return { facts, policies };
+}
+
+const CLAIM_FACTS_SQL = `
+  SELECT o.id, o.created_at, o.buyer_id, o.buyer_device_id, o.buyer_ip,
+         (SELECT COALESCE(json_agg(json_build_object('list', e.list, 'kind', e.kind, 'value', e.value, 'note', e.note)), '[]')
+            FROM risk_list_entries e
+           WHERE (e.kind = 'buyer' AND e.value = o.buyer_id)
+              OR (e.kind = 'device' AND e.value = o.buyer_device_id)
+              OR (e.kind = 'ip' AND e.value::cidr >>= $2::inet)) AS lists,
+         (SELECT json_agg(json_build_object('sku', i.sku, 'policy', COALESCE(p.policy, d.policy)))
+            FROM order_items i
+            LEFT JOIN risk_policies p ON p.product_id = i.product_id
+            CROSS JOIN (SELECT policy FROM risk_policies WHERE product_id IS NULL) d
+           WHERE i.order_id = o.id) AS policies
+    FROM orders o WHERE o.id = $1`;
+
+/** The facts of a claim from `ip` at `at` on an order; null when the order does not exist. */
+export async function claimFactsOf(
+  db: Db,
+  input: { orderId: string; ip: string; at: Date },
+): Promise<{ facts: ClaimFacts; policies: { sku: string; policy: RiskPolicy }[] } | null> {
+  // A claim address that is not an address (a proxy's odd header) still gets judged: as unknown.
+  const inet = ipFacts(input.ip).kind === 'invalid' ? '0.0.0.0' : input.ip;
+  const [row] = await sqlOf(db).rows<{
+    id: string;
+    created_at: Date;
+    buyer_id: string;
+    buyer_device_id: string | null;
+    buyer_ip: string;
+    lists: ClaimFacts['lists'];
+    policies: { sku: string; policy: unknown }[];
+  }>(CLAIM_FACTS_SQL, [input.orderId, inet]);
+  if (!row) return null;
+  const facts: ClaimFacts = {
+    kind: 'claim',
+    at: input.at.toISOString(),
+    orderId: row.id,
+    buyer: { id: row.buyer_id, deviceId: row.buyer_device_id },
+    ip: ipFacts(input.ip),
+    orderIp: ipFacts(row.buyer_ip),
+    orderAt: row.created_at.toISOString(),
+    lists: row.lists,
+  };
+  const policies = row.policies.map((p) => ({ sku: p.sku, policy: RiskPolicySchema.parse(p.policy) }));
+  return { facts, policies };
+}
