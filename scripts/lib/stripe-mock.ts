@@ -50,7 +50,9 @@ export async function startStripeMock(port: number, log: (line: string) => void)
   const binary = findGoTool(STRIPE_MOCK) ?? buildGoTool(STRIPE_MOCK, log);
   if (!binary) return null;
   const fixtures = authorizingFixtures(log);
-  const args = ['-http-addr', `127.0.0.1:${port}`, ...(fixtures ? ['-fixtures', fixtures] : [])];
+  // -http-port (unlike -http-addr) also keeps stripe-mock from opening its default HTTPS port,
+  // which two runs on one machine would fight over.
+  const args = ['-http-port', String(port), ...(fixtures ? ['-fixtures', fixtures] : [])];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
