@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps';
 import { orderActivities } from './orders';
 import { paymentActivities } from './payments';
 import { probeActivities } from './probe';
+import { riskActivities } from './risk';
 import { catalogActivities } from './suppliers/catalog';
 import { sourcingActivities } from './suppliers/sourcing';
 import { webhookActivities } from './webhooks';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     probeActivities(deps),
     orderActivities(deps),
     paymentActivities(deps),
+    riskActivities(deps),
     sourcingActivities(deps),
     catalogActivities(deps),
     webhookActivities(deps),

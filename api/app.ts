@@ -1,8 +1,10 @@
 import express, { type Express } from 'express';
+import { normalizeIp } from '../domain/risk/geo';
 import type { ApiDeps } from './deps';
-import { authenticate } from './middleware/auth';
+import { authenticate, callerOf } from './middleware/auth';
 import { errorHandler, notFoundRoute } from './middleware/errors';
 import { jsonBody } from './middleware/json-body';
+import { rateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { balanceRouter, topupsRouter } from './routes/balance';
 import { claimsRouter } from './routes/claims';
@@ -14,6 +16,9 @@ import { probesRouter } from './routes/probes';
 import { productsRouter } from './routes/products';
 import { refundsRouter } from './routes/refunds';
 import { reportsRouter } from './routes/reports';
+import { riskListsRouter } from './routes/risk-lists';
+import { riskPoliciesRouter } from './routes/risk-policies';
+import { riskReviewsRouter } from './routes/risk-reviews';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
 import { supplierCallbacksRouter } from './routes/supplier-callbacks';
 import { productRoutesRouter, suppliersRouter } from './routes/suppliers';
@@ -26,8 +31,16 @@ export function createApp(deps: ApiDeps): Express {
   app.use(healthRouter(deps));
   app.use(jsonBody);
 
-  // The claim link is the buyer's: the token in its path is the only credential.
-  app.use('/v1/claims', claimsRouter(deps));
+  // The claim link is the buyer's: the token in its path is the only credential, so each
+  // address gets few tries (bad tokens count too).
+  const claimsPerIp = rateLimit({
+    db: deps.db,
+    name: 'claim-ip',
+    limit: deps.config.RATE_LIMIT_CLAIM_IP_REQUESTS,
+    windowMs: deps.config.RATE_LIMIT_CLAIM_IP_WINDOW_MS,
+    keyOf: (req) => normalizeIp(req.ip ?? '') ?? 'unknown',
+  });
+  app.use('/v1/claims', claimsPerIp, claimsRouter(deps));
   // A supplier's callback: its request signature is the credential.
   app.use('/v1/supplier-callbacks', supplierCallbacksRouter(deps));
   // A payment provider's webhook: its signature, under the endpoint's signing secret, is the credential.
@@ -36,6 +49,15 @@ export function createApp(deps: ApiDeps): Express {
   // Everything below needs an API key; each router states the roles it admits.
   const v1 = express.Router();
   v1.use(authenticate(deps.db));
+  v1.use(
+    rateLimit({
+      db: deps.db,
+      name: 'client',
+      limit: deps.config.RATE_LIMIT_CLIENT_REQUESTS,
+      windowMs: deps.config.RATE_LIMIT_CLIENT_WINDOW_MS,
+      keyOf: (req) => callerOf(req).id,
+    }),
+  );
   v1.use('/clients/:id/topups', topupsRouter(deps));
   v1.use('/clients', clientsRouter(deps));
   v1.use('/suppliers', suppliersRouter(deps));
@@ -47,6 +69,9 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/orders', ordersRouter(deps));
   v1.use('/probes', probesRouter(deps));
   v1.use('/reports', reportsRouter(deps));
+  v1.use('/risk/policies', riskPoliciesRouter(deps));
+  v1.use('/risk/lists', riskListsRouter(deps));
+  v1.use('/risk/reviews', riskReviewsRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundRoute);

@@ -41,7 +41,14 @@ async function main() {
   // BENCH_ROOT runs the platform from another checkout (e.g. `git worktree add /tmp/before <commit>`
   // with node_modules linked): before/after in one harness. The floors always run from here.
   const root = process.env.BENCH_ROOT;
-  const stack = await startProcessStack({ name: 'bench', dataDir, log, ...(root ? { root } : {}) });
+  const stack = await startProcessStack({
+    name: 'bench',
+    dataDir,
+    log,
+    ...(root ? { root } : {}),
+    // The open loop offers up to 200 orders/s (12,000 a minute) from one key: the limiter stays on, above that.
+    env: { RATE_LIMIT_CLIENT_REQUESTS: '15000' },
+  });
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection });
   const floors = spawnFloorWorker(stack.temporalAddress, 'floors', false);

@@ -14,6 +14,9 @@ type SecretName = keyof typeof DEV_SECRETS;
 
 const port = z.coerce.number().int().min(1).max(65535);
 const secret = z.string().min(32, 'must be at least 32 characters');
+// A window's count is a PostgreSQL integer; Retry-After is in whole seconds.
+const rateLimitRequests = z.coerce.number().int().min(0).max(1_000_000_000);
+const rateLimitWindow = z.coerce.number().int().min(1_000).max(86_400_000);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -61,6 +64,12 @@ const schema = z.object({
   /** The signing secret of the Stripe webhook endpoint; unset, Stripe webhooks are refused. */
   STRIPE_WEBHOOK_SECRET: z.string().min(8).optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** Requests per API key per window, counted over every API process; 0 turns the limit off. */
+  RATE_LIMIT_CLIENT_REQUESTS: rateLimitRequests.default(6_000),
+  RATE_LIMIT_CLIENT_WINDOW_MS: rateLimitWindow.default(60_000),
+  /** Claim-link requests per client IP per window (a buyer guessing tokens); 0 turns the limit off. */
+  RATE_LIMIT_CLAIM_IP_REQUESTS: rateLimitRequests.default(30),
+  RATE_LIMIT_CLAIM_IP_WINDOW_MS: rateLimitWindow.default(60_000),
   /**
    * Hosts and networks webhooks and callbacks may reach although they are not public
    * (comma-separated names, addresses, CIDRs). Unset: loopback in development and tests (so

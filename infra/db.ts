@@ -87,3 +87,9 @@ export function databaseErrorOf(err: unknown): DatabaseError | undefined {
   const message = String(cause?.originalMessage ?? cause?.message ?? pgError?.message ?? 'database error');
   return { sqlState, message, permanent: PERMANENT_SQLSTATE_CLASSES.has(sqlState.slice(0, 2)) };
 }
+
+/** A unique index refused the write: through Prisma's models (P2002) or raw SQL (23505). */
+export function isUniqueViolation(err: unknown): boolean {
+  if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') return true;
+  return databaseErrorOf(err)?.sqlState === '23505';
+}

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       '',
       'Order one card key as the demo shop, then read the order (its claimUrl reveals the key once):',
       `  curl -s -X POST ${apiUrl}/v1/orders -H 'Authorization: Bearer ${DEMO_CLIENT_KEY}' -H 'Content-Type: application/json' \\`,
-      `    -d '{"externalOrderId":"demo-'"$(date +%s)"'","buyer":{"id":"buyer-1","ip":"203.0.113.7"},"items":[{"sku":"${DEMO_SKU}","quantity":1}]}'`,
+      `    -d '{"externalOrderId":"demo-'"$(date +%s)"'","buyer":{"id":"buyer-'"$RANDOM"'","ip":"203.0.113.7"},"items":[{"sku":"${DEMO_SKU}","quantity":1}]}'`,
       `  curl -s ${apiUrl}/v1/orders/<id from above> -H 'Authorization: Bearer ${DEMO_CLIENT_KEY}'`,
       '',
       `Bought from a supplier at order time: sku ${DEMO_SUPPLIER_SKU} (card key), ${DEMO_TOPUP_SKU} (direct top-up,`,

@@ -19,6 +19,16 @@ export type ClaimedItem =
   | { sku: string; kind: 'card_key'; codes: string[] }
   | { sku: string; kind: 'direct_topup'; account: string | null; credited: number; note: string };
 
+/** The order a claim token opens, if it is delivered; whether it was claimed already. */
+export async function claimableOrder(db: Db, token: string) {
+  const order = await db.order.findUnique({
+    where: { claimTokenHash: sha256Hex(token) },
+    select: { id: true, status: true, claimedAt: true },
+  });
+  if (!order || (order.status !== 'delivered' && order.status !== 'partially_delivered')) return null;
+  return order;
+}
+
 /**
  * Reveals an order's codes exactly once: the conditional update on claimed_at lets only one
  * of any number of concurrent claims through. The reveal is audited with time and ip.
@@ -32,7 +42,7 @@ export async function redeemClaim(db: Db, keyring: Keyring, token: string, ip: s
   return db.$transaction(async (tx) => {
     const { count } = await tx.order.updateMany({
       where: { id: order.id, claimedAt: null, status: { in: ['delivered', 'partially_delivered'] } },
-      data: { claimedAt: new Date() },
+      data: { claimedAt: new Date(), claimIp: ip },
     });
     if (count === 0) return { kind: 'gone' } as const;
     const items = await tx.orderItem.findMany({

@@ -6,7 +6,7 @@ import type { PaymentOperationKind, ProviderPayment } from '@prisma/client';
 import { paymentKeys } from '../domain/ledger-keys';
 import type { Db, DbTx } from '../infra/db';
 import { type Actor, recordAuditInTx } from './audit';
-import { transitionOrderInTx } from './orders/fulfilment';
+import { transitionOrderInTx } from './orders/transitions';
 
 export function paymentOf(db: DbTx, orderId: string): Promise<ProviderPayment | null> {
   return db.providerPayment.findUnique({ where: { orderId } });

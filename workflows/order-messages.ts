@@ -1,6 +1,6 @@
 // The order workflow's input and queries, shared with the API (which must not import the
 // workflow module itself).
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OrderStatus } from '../domain/order-status';
 
 export interface OrderInput {
@@ -9,6 +9,8 @@ export interface OrderInput {
 
 export type OrderStep =
   | 'recording'
+  | 'assessing'
+  | 'reviewing'
   | 'authorizing'
   | 'charging'
   | 'reserving'
@@ -42,3 +44,25 @@ export interface SupplierResult {
   obtained: boolean;
 }
 export const supplierResultSignal = defineSignal<[SupplierResult]>('supplierResult');
+
+/** An analyst's decision on the order's risk review (sent by the API as a workflow Update). */
+export interface ReviewDecisionInput {
+  reviewId: string;
+  decision: 'approve' | 'reject';
+  note?: string;
+  actor: { clientId: string | null; name: string };
+}
+
+/** What stands after the decision: this one (`won`), or the one made first (the deadline's). */
+export interface ReviewDecisionResult {
+  won: boolean;
+  status: 'approved' | 'rejected';
+  decidedVia: string;
+  decidedBy: string | null;
+}
+
+/**
+ * Its validator refuses a decision the workflow is not waiting for (another review, or none:
+ * not in review, or decided already), so the caller learns at once; the handler records it.
+ */
+export const reviewDecisionUpdate = defineUpdate<ReviewDecisionResult, [ReviewDecisionInput]>('reviewDecision');

@@ -17,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/orders';
 import type { PaymentActivities } from '../activities/payments';
+import type { OrderRisk, ReviewOutcome, RiskActivities } from '../activities/risk';
 import type { RouteOutcome, SourcingActivities, UnitRoute } from '../activities/suppliers/sourcing';
 import type { WebhookActivities } from '../activities/webhooks';
 import { FailureType } from '../domain/failures';
@@ -28,6 +29,7 @@ import {
   type OrderInput,
   type OrderProgress,
   type OrderStep,
+  reviewDecisionUpdate,
   statusQuery,
   supplierResultSignal,
 } from './order-messages';
@@ -39,6 +41,13 @@ import {
 const LOCAL_STEP = { startToCloseTimeout: '10s', retry: { maximumAttempts: 1 } } as const;
 const steps = proxyLocalActivities<OrderActivities>(LOCAL_STEP);
 const sourcingSteps = proxyLocalActivities<SourcingActivities>(LOCAL_STEP);
+const riskSteps = proxyLocalActivities<RiskActivities>(LOCAL_STEP);
+// An analyst's decision is recorded inside the Update's handler: a few quick attempts, then
+// the Update fails and the analyst may send it again.
+const reviewSteps = proxyLocalActivities<RiskActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', maximumAttempts: 5 },
+});
 
 // Supplier calls are regular activities (network calls of up to the supplier's timeout). A
 // failure that proves nothing is retried briefly at the same route; then the workflow
@@ -114,6 +123,30 @@ export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgr
   let notify = true;
   // Whether the order pays through a provider, whose hold is settled after the database's.
   let viaProvider = false;
+  // The risk review the order waits for, and the decision that ended it.
+  let awaitingReview: OrderRisk['review'] | undefined;
+  let reviewDecision: ReviewOutcome | undefined;
+  setHandler(
+    reviewDecisionUpdate,
+    async (input) => {
+      // Taken before the first await: a second decision arriving meanwhile fails validation.
+      const review = awaitingReview;
+      awaitingReview = undefined;
+      try {
+        const outcome = await reviewSteps.decideReview({ ...input, via: 'analyst' });
+        reviewDecision = outcome;
+        return outcome;
+      } catch (err) {
+        awaitingReview = review;
+        throw err;
+      }
+    },
+    {
+      validator: ({ reviewId }) => {
+        if (awaitingReview?.id !== reviewId) throw new Error('this order is not waiting for that review');
+      },
+    },
+  );
 
   /** Runs a step until it succeeds. A compensation retries even permanent failures: giving up would leave money taken. */
   async function durably<T>(
@@ -136,6 +169,48 @@ export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgr
         await sleep(Math.min(RETRY_FIRST_MS * 2 ** (attempt - 1), RETRY_MAX_MS));
       }
     }
+  }
+
+  /**
+   * Risk control before any money moves: a blocked order is rejected; a flagged one waits for
+   * an analyst's decision until its policy's deadline, then the policy's default applies.
+   * Returns the reason when the order ends here, rejected.
+   */
+  async function passRiskControl(): Promise<string | undefined> {
+    const risk = await durably('assessing', () => riskSteps.assessOrder(orderId));
+    if (risk?.decision === 'block') return risk.reason ?? 'rejected by risk control';
+    if (!risk?.review) return undefined;
+    const review = risk.review;
+    progress.status = 'in_review';
+    progress.step = 'reviewing';
+    awaitingReview = review;
+    while (!reviewDecision) {
+      const waitMs = review.deadlineMs - Date.now();
+      if (waitMs > 0) {
+        await condition(() => reviewDecision !== undefined, waitMs);
+      } else if (awaitingReview) {
+        // Past the deadline: the policy's default, unless an analyst decided first.
+        awaitingReview = undefined;
+        reviewDecision = await durably('reviewing', () =>
+          riskSteps.decideReview({
+            reviewId: review.id,
+            decision: review.onDeadline,
+            via: 'deadline',
+            actor: { clientId: null, name: 'risk-deadline' },
+          }),
+        );
+      } else {
+        // An analyst's decision is being recorded: it ends the wait, or gives the review back.
+        await condition(() => reviewDecision !== undefined || awaitingReview !== undefined);
+      }
+    }
+    if (reviewDecision!.status === 'rejected') {
+      return reviewDecision!.decidedVia === 'deadline'
+        ? 'risk review not decided in time: rejected by policy'
+        : 'rejected in risk review';
+    }
+    progress.status = 'received';
+    return undefined;
   }
 
   /** Announces the outcome; a cancellation cannot stop it. */
@@ -220,6 +295,10 @@ export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgr
   }
 
   try {
+    if (patched('risk-control')) {
+      const rejected = await passRiskControl();
+      if (rejected) return await finish('rejected', rejected);
+    }
     let begun = await durably('charging', () => steps.beginOrder(orderId, keys.debitKey));
     if (begun.status === 'received') {
       // Paid through a provider and not yet authorized: authorize, then begin again (which

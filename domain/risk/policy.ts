@@ -75,7 +75,7 @@ export const RiskPolicySchema = z.strictObject({
       deadlineSeconds: z
         .number()
         .int()
-        .min(60)
+        .min(10)
         .max(7 * DAY_SECONDS)
         .default(3600),
       /** An order nobody reviewed in time is rejected unless the SKU says otherwise. */

@@ -5,32 +5,13 @@
 // Names ending in InTx run inside the caller's transaction; the others open their own.
 import { randomBytes } from 'node:crypto';
 import type { OrderStatus } from '@prisma/client';
-import { sourcesOf } from '../../domain/order-status';
 import { sha256Hex } from '../../infra/crypto';
 import { type Db, type DbTx, sqlOf } from '../../infra/db';
 import { claimTokenFor } from '../claims';
 import { releaseKeysInTx } from '../inventory';
 import { settleOrderMoneyInTx } from '../ledger';
-
-/**
- * Moves the order to `to` if its current status allows it, appending to the history.
- * Returns false (and writes nothing) when the order is already there or cannot move.
- */
-export async function transitionOrderInTx(
-  tx: DbTx,
-  orderId: string,
-  to: OrderStatus,
-  reason?: string,
-): Promise<boolean> {
-  const moved = await tx.$executeRaw`
-    WITH moved AS (
-      UPDATE orders SET status = ${to}::order_status, status_reason = ${reason ?? null}, updated_at = now()
-      WHERE id = ${orderId}::uuid AND status = ANY(${sourcesOf(to)}::order_status[])
-      RETURNING id)
-    INSERT INTO order_status_history (order_id, status, reason)
-    SELECT id, ${to}::order_status, ${reason ?? null} FROM moved`;
-  return moved > 0;
-}
+import { closeOpenReviewsInTx } from '../risk/reviews';
+import { transitionOrderInTx } from './transitions';
 
 export interface Begun {
   status: OrderStatus;
@@ -80,8 +61,11 @@ export async function deliverOrder(db: Db, claimSecret: string, orderId: string)
 
 type Settled = { status: OrderStatus; moved: boolean };
 
+/** Statuses of an order its workflow has not ended yet. */
+const OPEN: readonly OrderStatus[] = ['received', 'in_review', 'fulfilling'];
+
 /**
- * Runs `settle` in one transaction on an order that is still open (received or fulfilling),
+ * Runs `settle` in one transaction on an order that is still open (received, in review or fulfilling),
  * its rows locked first; an order already terminal — delivered included — is left as it is
  * and its status returned.
  */
@@ -92,7 +76,7 @@ function settleOpenOrder(
 ): Promise<Settled> {
   return db.$transaction(async (tx) => {
     const status = await lockOpenOrderInTx(tx, orderId);
-    if (status !== 'received' && status !== 'fulfilling') return { status, moved: false };
+    if (!OPEN.includes(status)) return { status, moved: false };
     return settle(tx, status);
   });
 }
@@ -119,7 +103,7 @@ async function lockOpenOrderInTx(tx: DbTx, orderId: string): Promise<OrderStatus
   const [order] = await tx.$queryRaw<{ status: OrderStatus }[]>`
     SELECT status FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
   if (!order) throw new Error(`order ${orderId} not found`);
-  if (order.status === 'received' || order.status === 'fulfilling') {
+  if (OPEN.includes(order.status)) {
     await tx.$queryRaw`SELECT id FROM order_units WHERE order_id = ${orderId}::uuid FOR UPDATE`;
   }
   return order.status;
@@ -131,6 +115,7 @@ async function closeUnfulfilledInTx(
   input: { debitKey: string; refundKey: string; reason: string },
 ): Promise<Settled> {
   await releaseKeysInTx(tx, orderId);
+  await closeOpenReviewsInTx(tx, orderId);
   const charged = await settleOrderMoneyInTx(tx, orderId, 0n, { refund: input.refundKey });
   const status: OrderStatus = charged ? 'refunded' : 'failed';
   return { status, moved: await transitionOrderInTx(tx, orderId, status, input.reason) };

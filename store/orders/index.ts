@@ -1,3 +1,4 @@
 export * from './intake';
 export * from './fulfilment';
 export * from './queries';
+export * from './transitions';

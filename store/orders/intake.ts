@@ -3,7 +3,7 @@
 import type { Order, Product } from '@prisma/client';
 import { sha256Hex } from '../../infra/crypto';
 import type { Db, DbTx } from '../../infra/db';
-import { databaseErrorOf, sqlOf } from '../../infra/db';
+import { isUniqueViolation, sqlOf } from '../../infra/db';
 import { workflowIds } from '../../domain/workflow-ids';
 
 export interface OrderRequest {
@@ -181,12 +181,10 @@ export async function createOrder(
       created: true,
     };
   } catch (err) {
-    if (databaseErrorOf(err)?.sqlState === UNIQUE_VIOLATION) {
+    if (isUniqueViolation(err)) {
       const winner = await findExisting(db, clientId, request.externalOrderId, idempotencyKey);
       if (winner) return { order: sameRequestOrConflict(winner, requestHash), created: false };
     }
     throw err;
   }
 }
-
-const UNIQUE_VIOLATION = '23505';

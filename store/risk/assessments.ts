@@ -5,7 +5,7 @@ import type { RiskFacts } from '../../domain/risk/facts';
 import type { RiskPolicy } from '../../domain/risk/policy';
 import type { Verdict } from '../../domain/risk/rules';
 import type { Db } from '../../infra/db';
-import { databaseErrorOf, sqlOf } from '../../infra/db';
+import { isUniqueViolation, sqlOf } from '../../infra/db';
 
 /** What the order workflow needs to know of an order's assessment. */
 export interface OrderRisk {
@@ -40,7 +40,8 @@ const RECORD_SQL = `
   ), history AS (
     INSERT INTO order_status_history (order_id, status, reason) SELECT id, status, $10 FROM moved
   )
-  SELECT (SELECT id FROM assessed) AS assessment_id`;
+  SELECT (SELECT id FROM assessed) AS assessment_id, (SELECT id FROM review) AS review_id,
+         now() + make_interval(secs => $8) AS deadline`;
 
 const FIND_SQL = `
   SELECT a.decision, o.status_reason AS reason, r.id AS review_id, r.deadline, r.on_deadline
@@ -60,7 +61,9 @@ export async function recordOrderVerdict(
   const { orderId, facts, verdict, policy } = input;
   const reason = riskReasonOf(verdict);
   try {
-    await sqlOf(db).rows(RECORD_SQL, [
+    const [recorded] = await sqlOf(db).rows<{ assessment_id: string | null; review_id: string | null; deadline: Date }>(
+      RECORD_SQL,
+      [
       orderId,
       verdict.decision,
       verdict.score,
@@ -71,10 +74,26 @@ export async function recordOrderVerdict(
       policy.review.deadlineSeconds,
       policy.review.onDeadline === 'approve' ? 'approved' : 'rejected',
       verdict.decision === 'allow' ? null : reason,
-    ]);
+      ],
+    );
+    if (recorded?.assessment_id) {
+      return {
+        decision: verdict.decision,
+        ...(verdict.decision === 'allow' ? {} : { reason }),
+        ...(recorded.review_id
+          ? {
+              review: {
+                id: recorded.review_id,
+                deadlineMs: recorded.deadline.getTime(),
+                onDeadline: policy.review.onDeadline,
+              },
+            }
+          : {}),
+      };
+    }
   } catch (err) {
     // A stale attempt that lost the race to the unique index: the winner's verdict stands.
-    if (databaseErrorOf(err)?.sqlState !== '23505') throw err;
+    if (!isUniqueViolation(err)) throw err;
   }
   const [found] = await sqlOf(db).rows<{
     decision: Verdict['decision'];

@@ -37,27 +37,46 @@ test('every committed order history replays on the current workflow code', async
   expect(await replayAll(await workflowBundle())).toEqual([]);
 });
 
-test('a non-deterministic change (a step reordered) fails the replay', async () => {
-  // The current workflow with delivery moved before reservation, bundled from a temp copy.
+/** Replays every history on a variant of today's workflow code, bundled from a temp copy. */
+async function replayVariant(change: (source: string) => string) {
   const source = readFileSync(path.join(ROOT, 'workflows/order.ts'), 'utf8');
-  const reserve = "const { reserved, missing } = await durably('reserving', () => steps.reserveKeys(orderId));";
-  const deliver = "await durably('delivering', () => steps.deliverOrder(orderId));";
-  expect(source).toContain(reserve);
-  expect(source).toContain(deliver);
-  const changed = source
-    .replace(reserve, `${deliver}\n    ${reserve}`)
+  const changed = change(source)
     .replace(/from '\.\.\//g, `from '${ROOT}/`)
     .replace(/from '\.\//g, `from '${ROOT}/workflows/`);
+  expect(changed).not.toBe(source);
   const dir = mkdtempSync(path.join(ROOT, 'tests/replay/.nondeterministic-'));
   try {
     writeFileSync(path.join(dir, 'index.ts'), changed);
     const bundle = await bundleWorkflowCode({ workflowsPath: path.join(dir, 'index.ts'), logger: quiet });
-    const failures = await replayAll(bundle);
-    expect(failures.length).toBeGreaterThan(0);
-    expect(failures.map((f) => f.error).join('\n')).toMatch(/[Nn]ondeterminis/);
+    return await replayAll(bundle);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('a non-deterministic change (a step reordered) fails the replay', async () => {
+  const reserve = "const { reserved, missing } = await durably('reserving', () => steps.reserveKeys(orderId));";
+  const deliver = "await durably('delivering', () => steps.deliverOrder(orderId));";
+  const failures = await replayVariant((source) => {
+    expect(source).toContain(reserve);
+    expect(source).toContain(deliver);
+    return source.replace(reserve, `${deliver}\n    ${reserve}`);
+  });
+  expect(failures.length).toBeGreaterThan(0);
+  expect(failures.map((f) => f.error).join('\n')).toMatch(/[Nn]ondeterminis/);
+});
+
+test('risk control without its patch guard would break every order recorded before it', async () => {
+  const guard = "if (patched('risk-control')) {";
+  const failures = await replayVariant((source) => {
+    expect(source).toContain(guard);
+    return source.replace(guard, 'if (true) {');
+  });
+  // Histories recorded before risk control carry no marker of its patch.
+  const preRisk = files.filter((f) => !readFileSync(path.join(DIR, f), 'utf8').includes('risk-control'));
+  expect(preRisk.length).toBeGreaterThan(0);
+  expect(failures.map((f) => f.file).sort()).toEqual(expect.arrayContaining(preRisk));
+  expect(failures.map((f) => f.error).join('\n')).toMatch(/[Nn]ondeterminis/);
 });
 
 const noop = () => undefined;

@@ -41,10 +41,15 @@ export async function shopWithStock(stack: TestStack, options: { stock: number; 
   return { sku, codes, shop, api: clientFor(stack.url, shop.apiKey), admin };
 }
 
+/**
+ * A one-item order from a buyer of its own (tests place many orders a minute: from one buyer
+ * they would trip risk control's velocity limits, which tests/risk exercises on purpose).
+ */
 export function orderBody(sku: string, quantity = 1, externalOrderId = `ext-${randomUUID()}`) {
+  const buyer = randomUUID().slice(0, 8);
   return {
     externalOrderId,
-    buyer: { id: 'buyer-1', ip: '203.0.113.7', deviceId: 'dev-1' },
+    buyer: { id: `buyer-${buyer}`, ip: '203.0.113.7', deviceId: `dev-${buyer}` },
     items: [{ sku, quantity }],
   };
 }

@@ -1,0 +1,97 @@
+// The risk analysts' review queue: GET /v1/risk/reviews (oldest first), GET /v1/risk/reviews/:id
+// (the evidence), POST /v1/risk/reviews/:id/decision. A decision is made once: an order's goes
+// to its workflow as an Update (whose validator refuses what the workflow is not waiting for),
+// a claim's straight to the database; a second decision, or one after the deadline's, is 409.
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import { decideReview } from '../../store/risk/reviews';
+import { decodeReviewCursor, reviewEvidence, reviewPage } from '../../store/risk/review-queue';
+import { type ReviewDecisionResult, reviewDecisionUpdate } from '../../workflows/order-messages';
+import type { ApiDeps } from '../deps';
+import { actorOf, requireRole } from '../middleware/auth';
+import { parseOr422, Problem, problems } from '../problem';
+
+const ListQuery = z.strictObject({
+  status: z.enum(['open', 'approved', 'rejected']).default('open'),
+  kind: z.enum(['order', 'claim']).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+export const DecisionBody = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  note: z.string().trim().min(1).max(1000),
+});
+
+function decided(outcome: ReviewDecisionResult | null): never {
+  throw new Problem(
+    409,
+    'review_decided',
+    outcome
+      ? `this review was already decided: ${outcome.status} (${outcome.decidedVia}${outcome.decidedBy ? `, ${outcome.decidedBy}` : ''})`
+      : 'this review was already decided',
+  );
+}
+
+export function riskReviewsRouter({ db, temporal }: ApiDeps): Router {
+  const router = Router();
+  // Support and order systems never decide (nor read) reviews.
+  router.use(requireRole('risk-analyst', 'admin'));
+
+  router.get('/', async (req, res) => {
+    const query = parseOr422(ListQuery, req.query);
+    const cursor = query.cursor === undefined ? undefined : decodeReviewCursor(query.cursor);
+    if (cursor === null) {
+      throw problems.validation([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
+    }
+    res.json(
+      await reviewPage(db, {
+        status: query.status,
+        ...(query.kind ? { subject: query.kind } : {}),
+        ...(cursor ? { cursor } : {}),
+        limit: query.limit,
+      }),
+    );
+  });
+
+  router.get('/:id', async (req, res) => {
+    const id = z.uuid().safeParse(req.params.id);
+    const evidence = id.success ? await reviewEvidence(db, id.data) : null;
+    if (!evidence) throw problems.notFound('review');
+    res.json(evidence);
+  });
+
+  router.post('/:id/decision', async (req, res) => {
+    const id = z.uuid().safeParse(req.params.id);
+    const body = parseOr422(DecisionBody, req.body);
+    const review = id.success
+      ? await db.riskReview.findUnique({ where: { id: id.data }, include: { order: { select: { workflowId: true } } } })
+      : null;
+    if (!review) throw problems.notFound('review');
+    if (review.status !== 'open') decided(null);
+    const input = { reviewId: review.id, decision: body.decision, note: body.note, actor: actorOf(req) };
+    let outcome: ReviewDecisionResult | null;
+    if (review.subject === 'order') {
+      try {
+        outcome = await temporal.workflow
+          .getHandle(review.order.workflowId)
+          .executeUpdate(reviewDecisionUpdate, { args: [input] });
+      } catch (err) {
+        if (!(err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError)) throw err;
+        // Refused by the validator: decided meanwhile (by another analyst or the deadline), or
+        // the order no longer waits for it.
+        const now = await db.riskReview.findUnique({ where: { id: review.id } });
+        if (now && now.status !== 'open') decided(null);
+        throw new Problem(409, 'review_not_awaited', 'the order is not waiting for this review (yet)');
+      }
+    } else {
+      outcome = await decideReview(db, { ...input, via: 'analyst' });
+    }
+    if (!outcome?.won) decided(outcome);
+    req.log.info({ reviewId: review.id, decision: outcome.status }, 'risk review decided');
+    res.json({ id: review.id, kind: review.subject, orderId: review.orderId, status: outcome.status });
+  });
+
+  return router;
+}
