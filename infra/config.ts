@@ -36,6 +36,8 @@ const schema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   /** Only `npm start` uses it: where the supplier simulator (two demo suppliers) listens. */
   SUPPLIER_SIM_PORT: port.default(4100),
+  /** Only `npm start` uses it: where stripe-mock listens when no STRIPE_API_KEY is set. */
+  STRIPE_MOCK_PORT: port.default(12111),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   /** Base of the absolute URLs the API hands out (claim links); defaults to the API's own address. */

@@ -15,6 +15,7 @@ import {
   seedDemoData,
   seedDemoSuppliers,
 } from './lib/demo-data';
+import { STRIPE_MOCK_API_KEY, startStripeMock } from './lib/stripe-mock';
 import { startSupplierSim } from './lib/supplier-sim';
 import { nodeTsArgs, ROOT } from './lib/node-ts';
 import { type DevServer, isTemporalReachable, startTemporalDevServer, stopChild } from './lib/temporal-dev-server';
@@ -29,6 +30,20 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const sim = await startSupplierSim({ port: config.SUPPLIER_SIM_PORT });
   log(`supplier simulator on ${sim.url}`);
+  // Card payments: the configured Stripe account, or else stripe-mock (the API and worker
+  // children inherit the environment set here).
+  const stripeMock = config.STRIPE_API_KEY ? null : await startStripeMock(config.STRIPE_MOCK_PORT, log);
+  if (stripeMock) {
+    process.env.STRIPE_API_KEY = STRIPE_MOCK_API_KEY;
+    process.env.STRIPE_API_BASE = stripeMock.url;
+    process.env.STRIPE_WEBHOOK_SECRET ??= 'whsec_dev_not_for_production';
+    log(`stripe-mock on ${stripeMock.url}`);
+  }
+  const payments = config.STRIPE_API_KEY
+    ? `Stripe at ${config.STRIPE_API_BASE}`
+    : stripeMock
+      ? `stripe-mock at ${stripeMock.url}`
+      : 'prepaid balance only (no STRIPE_API_KEY, and stripe-mock could not be built: install Go)';
   let temporalServer: DevServer | undefined;
   let stopping = false;
 
@@ -39,6 +54,7 @@ async function main(): Promise<void> {
     await Promise.all(children.map((child) => stopChild(child)));
     await temporalServer?.stop();
     await sim.close();
+    await stripeMock?.stop();
     log('stopped');
     process.exit(code);
   };
@@ -109,6 +125,7 @@ async function main(): Promise<void> {
       `  Admin key    ${config.BOOTSTRAP_ADMIN_KEY ?? '(BOOTSTRAP_ADMIN_KEY not set)'}`,
       `  Demo key     ${DEMO_CLIENT_KEY}   (role order-system)`,
       `  Suppliers    ${sim.url}   (simulator: demo-acme, demo-reloadly; faults via /admin/suppliers/<name>/faults)`,
+      `  Payments     ${payments}`,
       `  Logs         ${path.join(DATA_DIR, 'logs')}`,
       '',
       'Order one card key as the demo shop, then read the order (its claimUrl reveals the key once):',
@@ -119,6 +136,8 @@ async function main(): Promise<void> {
       `Bought from a supplier at order time: sku ${DEMO_SUPPLIER_SKU} (card key), ${DEMO_TOPUP_SKU} (direct top-up,`,
       `with "account":"13800138000" in the item). Break the first supplier and watch the fallback:`,
       `  curl -s -X PUT ${sim.url}/admin/suppliers/demo-acme/faults -H 'Content-Type: application/json' -d '{"rules":[{"kind":"error_500","on":"any"}]}'`,
+      '',
+      'Pay by card instead of the prepaid balance: add "payment":{"method":"stripe","paymentMethodId":"pm_card_visa"}.',
       '',
       'Ctrl-C stops everything.',
       '',

@@ -19,7 +19,8 @@ function processesInGroup(pgid: number): string[] {
 }
 
 test('npm start prints the URLs and keys, serves a workflow, and Ctrl-C stops every process', async () => {
-  const [apiPort, temporalPort, uiPort, simPort] = [
+  const [apiPort, temporalPort, uiPort, simPort, stripePort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -36,6 +37,11 @@ test('npm start prints the URLs and keys, serves a workflow, and Ctrl-C stops ev
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     TEMPORAL_UI_PORT: String(uiPort),
     SUPPLIER_SIM_PORT: String(simPort),
+    // No Stripe account configured: npm start brings stripe-mock up itself.
+    STRIPE_API_KEY: '',
+    STRIPE_API_BASE: '',
+    STRIPE_WEBHOOK_SECRET: '',
+    STRIPE_MOCK_PORT: String(stripePort),
     DEV_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'rp-start-')),
   };
   // Its own process group, so "Ctrl-C" can reach every process the way a terminal does.
@@ -88,6 +94,17 @@ test('npm start prints the URLs and keys, serves a workflow, and Ctrl-C stops ev
     const supplied = await waitForTerminal(shop, bought.body.id);
     expect(supplied.status).toBe('delivered');
     expect(supplied.items.map((i: any) => i.units[0].source.supplier)).toEqual(['demo-acme', 'demo-acme']);
+
+    // Card payments go to the stripe-mock npm start runs.
+    expect(output).toContain(`Payments     stripe-mock at http://127.0.0.1:${stripePort}`);
+    const paid = await shop.post('/v1/orders', {
+      externalOrderId: `demo-card-${Date.now()}`,
+      buyer: { id: 'buyer-card', ip: '203.0.113.7' },
+      items: [{ sku: 'demo-game-points-100', quantity: 1 }],
+      payment: { method: 'stripe', paymentMethodId: 'pm_card_visa' },
+    });
+    expect(paid.status).toBe(202);
+    expect((await waitForTerminal(shop, paid.body.id)).status).toBe('delivered');
   } finally {
     process.kill(-child.pid!, 'SIGINT');
     await exited;
