@@ -24,6 +24,7 @@ import type { OrderProgress } from '../workflows/order-messages';
 import type { Step } from './floors/workflows';
 import { closedLoop, type LoadResult, openLoop } from './lib/load';
 import { cpuMs, latencies, machine, peakRssMb, postgresCpuMs } from './lib/measure';
+import { riskEvaluation } from './lib/risk';
 
 const quick = process.argv.includes('--quick');
 const D = quick
@@ -158,6 +159,9 @@ async function main() {
 
     log('key claiming…');
     results.keyClaiming = await keyClaiming(root ?? ROOT, stack.databaseUrl, D.claims);
+
+    log('risk evaluation over 10,000 prior orders…');
+    results.riskEvaluation = await riskEvaluation(root ?? ROOT, stack.databaseUrl, quick ? 200 : 1000);
 
     log('memory…');
     const bare = spawnFloorWorker(stack.temporalAddress, 'bare', true);
@@ -428,6 +432,10 @@ function table(r: any): string {
   out += `Intake at ${r.intake.rate}/s: POST p50 ${r.intake.result.latency.p50.toFixed(1)} ms, p99 ${r.intake.result.latency.p99.toFixed(1)} ms; API CPU ${r.intake.apiCpuMsPerRequest} ms/request\n`;
   const k = r.keyClaiming;
   out += `Key claiming, ${k.claimers} claimers, one SKU: store ${k.store.perSecond}/s (p99 ${k.store.latency.p99.toFixed(1)} ms) vs raw SQL ${k.rawSql.perSecond}/s (p99 ${k.rawSql.latency.p99.toFixed(1)} ms) = ${k.storeToRaw}×; units sharing a key ${k.doubles.units_sharing_a_key}, mismatched ${k.doubles.mismatched}\n`;
+  const risk = r.riskEvaluation;
+  out += risk.skipped
+    ? `Risk evaluation: ${risk.skipped}\n`
+    : `Risk evaluation (facts + rules) with ${risk.priorOrders} prior orders, heavy buyer: p50 ${risk.latency.p50.toFixed(1)} ms, p99 ${risk.latency.p99.toFixed(1)} ms over ${risk.latency.count} (${JSON.stringify(risk.decisions)})\n`;
   out += `Peak RSS: API ${r.peakRssMb.api} MB, worker ${r.peakRssMb.worker} MB, bare SDK worker ${r.peakRssMb.bareSdkWorker} MB (${round(r.peakRssMb.worker / r.peakRssMb.bareSdkWorker)}×)\n`;
   out += `Scale-out: 1 worker ${r.scaleOut.oneWorker.toFixed(1)}/s, 2 workers ${r.scaleOut.twoWorkers.toFixed(1)}/s\n`;
   return out;

@@ -11,7 +11,8 @@ export const SkuSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, '
 
 export const CreateProductBody = z
   .strictObject({
-    sku: SkuSchema,
+    // `default` names the default risk policy (/v1/risk/policies/default).
+    sku: SkuSchema.refine((sku) => sku !== 'default', 'default is reserved'),
     name: FreeText(200),
     kind: z.enum(['card_key', 'direct_topup']),
     price: MoneySchema.extend({ minor: z.number().int().positive().max(100_000_000) }),

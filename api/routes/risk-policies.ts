@@ -43,7 +43,9 @@ function fieldErrors(error: z.ZodError, prefix: string[] = []): FieldError[] {
 function mergeOr422(base: RiskPolicy, patch: unknown, prefix: string[] = []): RiskPolicy {
   // A patch is an object of fields; anything else would replace the policy wholesale.
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-    throw problems.validation([{ path: prefix.join('.') || '(body)', message: 'must be an object (a partial policy)' }]);
+    throw problems.validation([
+      { path: prefix.join('.') || '(body)', message: 'must be an object (a partial policy)' },
+    ]);
   }
   try {
     return mergePolicy(base, patch);
@@ -125,10 +127,7 @@ export function riskPoliciesRouter({ db }: ApiDeps): Router {
   router.get('/', async (_req, res) => {
     const all = await listPolicies(db);
     res.json({
-      policies: [
-        policyView(DEFAULT_POLICY_NAME, all.default),
-        ...all.products.map((p) => policyView(p.sku, p)),
-      ],
+      policies: [policyView(DEFAULT_POLICY_NAME, all.default), ...all.products.map((p) => policyView(p.sku, p))],
     });
   });
 

@@ -133,9 +133,10 @@ export async function createOrder(
       `WITH created AS (
          INSERT INTO orders (id, client_id, external_order_id, idempotency_key, request_hash, buyer_id, buyer_ip,
                              buyer_device_id, callback_url, amount_minor, currency, workflow_id, allow_partial,
-                             payment_method, updated_at)
+                             payment_method, unit_count, updated_at)
          VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $17,
-                 CASE WHEN $19::text IS NULL THEN 'balance' ELSE 'stripe' END::payment_method, now())
+                 CASE WHEN $19::text IS NULL THEN 'balance' ELSE 'stripe' END::payment_method,
+                 (SELECT sum(q) FROM unnest($15::int[]) AS q), now())
          RETURNING id
        ), payment AS (
          INSERT INTO provider_payments (id, order_id, provider, method_ref, amount_minor, currency)

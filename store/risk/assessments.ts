@@ -64,16 +64,16 @@ export async function recordOrderVerdict(
     const [recorded] = await sqlOf(db).rows<{ assessment_id: string | null; review_id: string | null; deadline: Date }>(
       RECORD_SQL,
       [
-      orderId,
-      verdict.decision,
-      verdict.score,
-      JSON.stringify(facts),
-      JSON.stringify(verdict),
-      JSON.stringify(policy),
-      verdict.reasons.slice(0, 5),
-      policy.review.deadlineSeconds,
-      policy.review.onDeadline === 'approve' ? 'approved' : 'rejected',
-      verdict.decision === 'allow' ? null : reason,
+        orderId,
+        verdict.decision,
+        verdict.score,
+        JSON.stringify(facts),
+        JSON.stringify(verdict),
+        JSON.stringify(policy),
+        verdict.reasons.slice(0, 5),
+        policy.review.deadlineSeconds,
+        policy.review.onDeadline === 'approve' ? 'approved' : 'rejected',
+        verdict.decision === 'allow' ? null : reason,
       ],
     );
     if (recorded?.assessment_id) {

@@ -7,19 +7,19 @@ import type { Db } from '../../infra/db';
 import { sqlOf } from '../../infra/db';
 import { ipFacts } from '../../infra/geoip';
 
-// The counters of one key column over the three windows ending at the order's time. The
-// column names are constants of this module, never input.
+// The counters of one key column over the three windows ending at the order's time, and the
+// distinct buyers behind it in 24 h: an index-only range scan of that key's index (it carries
+// the units, amount and buyer). The column names are constants of this module, never input.
 function windowCounts(column: 'buyer_id' | 'buyer_device_id' | 'buyer_ip' | 'buyer_network'): string {
   const counter = (interval: string) => `json_build_object(
       'orders', count(*) FILTER (WHERE x.created_at > o.created_at - interval '${interval}'),
-      'units', COALESCE(sum(x.units) FILTER (WHERE x.created_at > o.created_at - interval '${interval}'), 0),
+      'units', COALESCE(sum(x.unit_count) FILTER (WHERE x.created_at > o.created_at - interval '${interval}'), 0),
       'amountMinor', COALESCE(sum(x.amount_minor) FILTER (WHERE x.created_at > o.created_at - interval '${interval}'), 0))`;
-  return `(SELECT json_build_object('1m', ${counter('1 minute')}, '1h', ${counter('1 hour')}, '24h', ${counter('24 hours')})
-             FROM (SELECT x.created_at, x.amount_minor,
-                          (SELECT sum(i.quantity) FROM order_items i WHERE i.order_id = x.id) AS units
-                     FROM orders x
-                    WHERE x.${column} = o.${column} AND x.created_at > o.created_at - interval '24 hours'
-                      AND x.created_at <= o.created_at) x)`;
+  return `(SELECT json_build_object('1m', ${counter('1 minute')}, '1h', ${counter('1 hour')}, '24h', ${counter('24 hours')},
+                                    'buyers24h', count(DISTINCT x.buyer_id))
+             FROM orders x
+            WHERE x.${column} = o.${column} AND x.created_at > o.created_at - interval '24 hours'
+              AND x.created_at <= o.created_at)`;
 }
 
 const ORDER_FACTS_SQL = `
@@ -30,11 +30,6 @@ const ORDER_FACTS_SQL = `
          CASE WHEN o.buyer_device_id IS NULL THEN NULL ELSE ${windowCounts('buyer_device_id')} END AS v_device,
          ${windowCounts('buyer_ip')} AS v_ip,
          ${windowCounts('buyer_network')} AS v_network,
-         CASE WHEN o.buyer_device_id IS NULL THEN NULL ELSE
-           (SELECT count(DISTINCT x.buyer_id) FROM orders x WHERE x.buyer_device_id = o.buyer_device_id
-               AND x.created_at > o.created_at - interval '24 hours' AND x.created_at <= o.created_at)::int END AS buyers_on_device,
-         (SELECT count(DISTINCT x.buyer_id) FROM orders x WHERE x.buyer_ip = o.buyer_ip
-             AND x.created_at > o.created_at - interval '24 hours' AND x.created_at <= o.created_at)::int AS buyers_on_ip,
          (SELECT count(*) FROM orders x JOIN order_units u ON u.order_id = x.id
            WHERE x.buyer_id = o.buyer_id AND x.created_at > o.created_at - interval '30 days' AND x.created_at < o.created_at
              AND x.status IN ('delivered', 'partially_delivered') AND x.claimed_at IS NULL
@@ -63,18 +58,22 @@ const ORDER_FACTS_SQL = `
            WHERE i.order_id = o.id) AS policies
     FROM orders o WHERE o.id = $1`;
 
+type Counted = WindowCounts & { buyers24h: number };
+
+function windows({ buyers24h: _buyers, ...counts }: Counted): WindowCounts {
+  return counts;
+}
+
 interface OrderFactsRow {
   created_at: Date;
   buyer_id: string;
   buyer_device_id: string | null;
   buyer_ip: string;
   items: OrderFacts['items'];
-  v_buyer: WindowCounts;
-  v_device: WindowCounts | null;
-  v_ip: WindowCounts;
-  v_network: WindowCounts;
-  buyers_on_device: number | null;
-  buyers_on_ip: number;
+  v_buyer: Counted;
+  v_device: Counted | null;
+  v_ip: Counted;
+  v_network: Counted;
   unclaimed: number;
   sku_history: { sku: string; units24h: string | number; dailyAverage30d: string | number }[];
   previous: { at: string; ip: string } | null;
@@ -87,7 +86,7 @@ export async function orderFactsOf(
   db: Db,
   orderId: string,
 ): Promise<{ facts: OrderFacts; policies: { sku: string; policy: RiskPolicy }[] } | null> {
-  const [row] = await sqlOf(db).rows<OrderFactsRow>(ORDER_FACTS_SQL, [orderId]);
+  const [row] = await sqlOf(db).rows<OrderFactsRow>(ORDER_FACTS_SQL, [orderId], 'risk_order_facts');
   if (!row) return null;
   const facts: OrderFacts = {
     kind: 'order',
@@ -95,9 +94,14 @@ export async function orderFactsOf(
     buyer: { id: row.buyer_id, deviceId: row.buyer_device_id },
     ip: ipFacts(row.buyer_ip),
     items: row.items,
-    velocity: { buyer: row.v_buyer, device: row.v_device, ip: row.v_ip, network: row.v_network },
-    buyersOnDevice24h: row.buyers_on_device,
-    buyersOnIp24h: row.buyers_on_ip,
+    velocity: {
+      buyer: windows(row.v_buyer),
+      device: row.v_device ? windows(row.v_device) : null,
+      ip: windows(row.v_ip),
+      network: windows(row.v_network),
+    },
+    buyersOnDevice24h: row.v_device?.buyers24h ?? null,
+    buyersOnIp24h: row.v_ip.buyers24h,
     unclaimedUnits: row.unclaimed,
     skuHistory: row.sku_history.map((s) => ({
       sku: s.sku,

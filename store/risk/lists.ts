@@ -22,7 +22,8 @@ export class InvalidIpValue extends Error {
   }
 }
 
-const NOT_AN_ADDRESS = 'must be an IPv4 or IPv6 address, or a network in CIDR notation (198.51.100.0/24, 2001:db8::/32)';
+const NOT_AN_ADDRESS =
+  'must be an IPv4 or IPv6 address, or a network in CIDR notation (198.51.100.0/24, 2001:db8::/32)';
 
 /**
  * The address and prefix length of an IP value, checked here rather than left to
@@ -59,7 +60,9 @@ export async function canonicalIpValue(db: DbTx, text: string): Promise<string> 
   const [row] = await db.$queryRaw<{ network: string; exact: boolean }[]>`
     SELECT network(${cidr}::inet)::text AS network, ${cidr}::inet = network(${cidr}::inet) AS exact`;
   if (!row) throw new Error('the canonical network query returned no row');
-  if (!row.exact) throw new InvalidIpValue(`${text} has bits set beyond its /${prefix} prefix: the network is ${row.network}`);
+  if (!row.exact) {
+    throw new InvalidIpValue(`${text} has bits set beyond its /${prefix} prefix: the network is ${row.network}`);
+  }
   return row.network;
 }
 
@@ -123,7 +126,12 @@ export interface ListCursor {
 /** A page of entries, oldest first, optionally of one list and/or kind; `next` is set when more may follow. */
 export async function listEntriesPage(
   db: DbTx,
-  query: { list?: RiskList | undefined; kind?: RiskListKind | undefined; after?: ListCursor | undefined; limit: number },
+  query: {
+    list?: RiskList | undefined;
+    kind?: RiskListKind | undefined;
+    after?: ListCursor | undefined;
+    limit: number;
+  },
 ): Promise<{ entries: RiskListEntry[]; next: ListCursor | null }> {
   const { after } = query;
   const rows = await db.riskListEntry.findMany({

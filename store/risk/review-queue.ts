@@ -33,10 +33,7 @@ export async function reviewPage(
       ...(query.subject ? { subject: query.subject } : {}),
       ...(query.cursor
         ? {
-            OR: [
-              { createdAt: { gt: query.cursor.at } },
-              { createdAt: query.cursor.at, id: { gt: query.cursor.id } },
-            ],
+            OR: [{ createdAt: { gt: query.cursor.at } }, { createdAt: query.cursor.at, id: { gt: query.cursor.id } }],
           }
         : {}),
     },
@@ -67,12 +64,16 @@ const RECENT_ORDERS = 10;
 function travelOf(facts: ReturnType<typeof RiskFactsSchema.parse>) {
   const [from, to] =
     facts.kind === 'claim'
-      ? [{ ip: facts.orderIp, at: facts.orderAt, label: 'order' }, { ip: facts.ip, at: facts.at, label: 'claim' }]
+      ? [
+          { ip: facts.orderIp, at: facts.orderAt, label: 'order' },
+          { ip: facts.ip, at: facts.at, label: 'claim' },
+        ]
       : [
           facts.previous ? { ip: facts.previous.ip, at: facts.previous.at, label: 'previous order' } : null,
           { ip: facts.ip, at: facts.at, label: 'order' },
         ];
-  const located = (p: typeof to | null) => (p ? { label: p.label, at: p.at, ip: p.ip.ip, kind: p.ip.kind, geo: p.ip.geo } : null);
+  const located = (p: typeof to | null) =>
+    p ? { label: p.label, at: p.at, ip: p.ip.ip, kind: p.ip.kind, geo: p.ip.geo } : null;
   const both = from?.ip.geo && to.ip.geo;
   return {
     from: located(from),
