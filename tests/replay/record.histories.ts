@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { workflowIds } from '../../domain/workflow-ids';
+import { reviewDecisionUpdate } from '../../workflows/order-messages';
 import { startSupplierSim, type SupplierSim } from '../../scripts/lib/supplier-sim';
 import { activityGate } from '../support/activity-gate';
 import { adminKey } from '../support/clients';
@@ -45,15 +46,22 @@ async function record(
     allowPartial?: boolean;
     /** Suppliers routed in this order, each with its stock and faults. */
     suppliers?: { stock: number; faults?: SupplierFaults }[];
+    /** Pay by card (stripe-mock) instead of the balance. */
+    card?: boolean;
+    /** A patch of the SKU's risk policy. */
+    riskPolicy?: Record<string, unknown>;
   },
   during?: (workflowId: string, orderId: string) => Promise<void>,
 ) {
+  // RECORD=name,name records only those (the others' files stay as they were).
+  if (process.env.RECORD && !process.env.RECORD.split(',').includes(name)) return;
   const ctx = await shopWithStock(stack, {
     stock: scenario.stock,
     topUp: scenario.topUp,
     ...(scenario.webhook ? { webhookUrl: receiver.url } : {}),
   });
   const admin = clientFor(stack.url, await adminKey(stack));
+  if (scenario.riskPolicy) await admin.patch(`/v1/risk/policies/${ctx.sku}`, scenario.riskPolicy);
   for (const [priority, s] of (scenario.suppliers ?? []).entries()) {
     const supplier = await addSupplier(sim.url, admin, {
       products: { P: { kind: 'card_key', costMinor: 1000, stock: s.stock } },
@@ -65,6 +73,7 @@ async function record(
   const body = {
     ...orderBody(ctx.sku, scenario.quantity ?? 1),
     ...(scenario.allowPartial ? { allowPartial: true } : {}),
+    ...(scenario.card ? { payment: { method: 'stripe', paymentMethodId: 'pm_card_visa' } } : {}),
   };
   const workflowId = workflowIds.order(ctx.shop.id, body.externalOrderId);
   const accepted = await ctx.api.post('/v1/orders', body);
@@ -132,5 +141,34 @@ test('record order histories', async () => {
     allowPartial: true,
     webhook: true,
     suppliers: [{ stock: 1 }],
+  });
+  await record('card-paid-delivered', { stock: 1, topUp: 0, card: true, webhook: true });
+  await record('card-paid-out-of-stock-voided', { stock: 0, topUp: 0, card: true });
+  await record('risk-blocked', {
+    stock: 1,
+    topUp: 10 * PRICE,
+    webhook: true,
+    riskPolicy: { thresholds: { review: 10, block: 20 } },
+  });
+  await record(
+    'risk-review-approved',
+    { stock: 1, topUp: 10 * PRICE, riskPolicy: { thresholds: { review: 20, block: 200 } } },
+    async (workflowId, orderId) => {
+      let reviewId: string | undefined;
+      await waitFor(async () => {
+        reviewId = (await stack.db.riskReview.findFirst({ where: { orderId, status: 'open' } }))?.id;
+        return reviewId !== undefined;
+      }, 'the review');
+      await stack.deps.temporal.workflow.getHandle(workflowId).executeUpdate(reviewDecisionUpdate, {
+        args: [
+          { reviewId: reviewId!, decision: 'approve', note: 'recorded', actor: { clientId: null, name: 'recorder' } },
+        ],
+      });
+    },
+  );
+  await record('risk-review-deadline-rejected', {
+    stock: 1,
+    topUp: 10 * PRICE,
+    riskPolicy: { thresholds: { review: 20, block: 200 }, review: { deadlineSeconds: 10 } },
   });
 });
