@@ -1,3 +1,4 @@
+import { compensationActivities } from './compensation';
 import type { ActivityDeps } from './deps';
 import { orderActivities } from './orders';
 import { paymentActivities } from './payments';
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     orderActivities(deps),
     paymentActivities(deps),
     riskActivities(deps),
+    compensationActivities(deps),
     sourcingActivities(deps),
     catalogActivities(deps),
     webhookActivities(deps),

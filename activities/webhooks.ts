@@ -10,6 +10,47 @@ import type { ActivityDeps } from './deps';
 
 export function webhookActivities({ db, keyring, config, logger }: ActivityDeps) {
   const outboundAllowList = parseAllowList(config.OUTBOUND_URL_ALLOWLIST);
+  /** Posts one signed event to the order's callbackUrl or its client's webhookUrl; false when nobody listens. */
+  async function sendEvent(
+    orderId: string,
+    event: { id: string; type: string; data: (order: { id: string; externalOrderId: string }) => object },
+  ): Promise<{ sent: boolean; status?: number }> {
+    const order = await db.order.findUniqueOrThrow({ where: { id: orderId }, include: { client: true } });
+    const url = order.callbackUrl ?? order.client.webhookUrl;
+    const secret = webhookSecretOf(keyring, order.client);
+    if (!url || !secret) return { sent: false };
+    const body = JSON.stringify({
+      id: event.id,
+      type: event.type,
+      createdAt: new Date().toISOString(),
+      data: event.data(order),
+    });
+    let answered: number;
+    try {
+      answered = await postOutbound(
+        url,
+        body,
+        {
+          'content-type': 'application/json',
+          'user-agent': 'rights-platform-webhooks/1',
+          'x-signature': signWebhook(secret, body, Math.floor(Date.now() / 1000)),
+        },
+        { allow: outboundAllowList, timeoutMs: config.WEBHOOK_TIMEOUT_MS },
+      );
+    } catch (err) {
+      if (!(err instanceof OutboundAddressRefused)) throw err;
+      // Asking again will not make the address public: stop, and say why.
+      logger.warn({ orderId, error: err.message }, 'webhook address refused');
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: FailureType.WebhookUrlRefused,
+        nonRetryable: true,
+      });
+    }
+    if (answered < 200 || answered >= 300) throw new Error(`webhook answered ${answered}`);
+    return { sent: true, status: answered };
+  }
+
   return {
     /**
      * Announces the status the workflow decided, under the event id it chose: a retry sends
@@ -24,40 +65,29 @@ export function webhookActivities({ db, keyring, config, logger }: ActivityDeps)
       status: OrderStatus;
       eventId: string;
     }): Promise<{ sent: boolean; status?: number }> {
-      const order = await db.order.findUniqueOrThrow({ where: { id: orderId }, include: { client: true } });
-      const url = order.callbackUrl ?? order.client.webhookUrl;
-      const secret = webhookSecretOf(keyring, order.client);
-      if (!url || !secret) return { sent: false };
-      const body = JSON.stringify({
+      return sendEvent(orderId, {
         id: eventId,
         type: `order.${status}`,
-        createdAt: new Date().toISOString(),
-        data: { orderId: order.id, externalOrderId: order.externalOrderId, status },
+        data: (order) => ({ orderId: order.id, externalOrderId: order.externalOrderId, status }),
       });
-      let answered: number;
-      try {
-        answered = await postOutbound(
-          url,
-          body,
-          {
-            'content-type': 'application/json',
-            'user-agent': 'rights-platform-webhooks/1',
-            'x-signature': signWebhook(secret, body, Math.floor(Date.now() / 1000)),
-          },
-          { allow: outboundAllowList, timeoutMs: config.WEBHOOK_TIMEOUT_MS },
-        );
-      } catch (err) {
-        if (!(err instanceof OutboundAddressRefused)) throw err;
-        // Asking again will not make the address public: stop, and say why.
-        logger.warn({ orderId, error: err.message }, 'webhook address refused');
-        throw ApplicationFailure.create({
-          message: err.message,
-          type: FailureType.WebhookUrlRefused,
-          nonRetryable: true,
-        });
-      }
-      if (answered < 200 || answered >= 300) throw new Error(`webhook answered ${answered}`);
-      return { sent: true, status: answered };
+    },
+
+    /** `order.compensated`: what became of a bad unit (ids and the outcome; the new key only through its claim link). */
+    async notifyCompensation({ compensationId }: { compensationId: string }): Promise<{ sent: boolean }> {
+      const c = await db.compensation.findUniqueOrThrow({ where: { id: compensationId } });
+      return sendEvent(c.orderId, {
+        id: `evt_${c.id}_compensated`,
+        type: 'order.compensated',
+        data: (order) => ({
+          orderId: order.id,
+          externalOrderId: order.externalOrderId,
+          compensationId: c.id,
+          unitId: c.unitId,
+          action: c.action,
+          outcome: c.outcome,
+          newUnitId: c.newUnitId,
+        }),
+      });
     },
   };
 }

@@ -7,14 +7,19 @@ import { jsonBody } from './middleware/json-body';
 import { rateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { balanceRouter, topupsRouter } from './routes/balance';
+import { batchesRouter } from './routes/batches';
 import { claimsRouter } from './routes/claims';
 import { clientsRouter } from './routes/clients';
+import { compensationsRouter } from './routes/compensations';
 import { healthRouter } from './routes/health';
 import { inventoryRouter } from './routes/inventory';
+import { metricsRouter } from './routes/metrics';
 import { ordersRouter } from './routes/orders';
 import { probesRouter } from './routes/probes';
 import { productsRouter } from './routes/products';
+import { redemptionsRouter } from './routes/redemptions';
 import { refundsRouter } from './routes/refunds';
+import { unitCompensationsRouter } from './routes/unit-compensations';
 import { reportsRouter } from './routes/reports';
 import { riskListsRouter } from './routes/risk-lists';
 import { riskPoliciesRouter } from './routes/risk-policies';
@@ -22,6 +27,7 @@ import { riskReviewsRouter } from './routes/risk-reviews';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
 import { supplierCallbacksRouter } from './routes/supplier-callbacks';
 import { productRoutesRouter, suppliersRouter } from './routes/suppliers';
+import { unitRevealRouter } from './routes/unit-reveal';
 
 export function createApp(deps: ApiDeps): Express {
   const app = express();
@@ -29,6 +35,7 @@ export function createApp(deps: ApiDeps): Express {
   app.set('trust proxy', 'loopback');
   app.use(requestContext(deps.logger));
   app.use(healthRouter(deps));
+  app.use(metricsRouter(deps));
   app.use(jsonBody);
 
   // The claim link is the buyer's: the token in its path is the only credential, so each
@@ -63,12 +70,18 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/suppliers', suppliersRouter(deps));
   v1.use('/products/:sku/routes', productRoutesRouter(deps));
   v1.use('/products', productsRouter(deps));
+  // Before the inventory router: it serves the import, POST /v1/inventory/batches.
+  v1.use('/inventory/batches', batchesRouter(deps));
   v1.use('/inventory', inventoryRouter(deps));
   v1.use('/balance', balanceRouter(deps));
   v1.use('/orders/:id/refunds', refundsRouter(deps));
+  v1.use('/orders/:id/units/:unitId/compensations', unitCompensationsRouter(deps));
+  v1.use('/orders/:id/units/:unitId/reveal', unitRevealRouter(deps));
   v1.use('/orders', ordersRouter(deps));
+  v1.use('/compensations', compensationsRouter(deps));
   v1.use('/probes', probesRouter(deps));
   v1.use('/reports', reportsRouter(deps));
+  v1.use('/redemptions', redemptionsRouter(deps));
   v1.use('/risk/policies', riskPoliciesRouter(deps));
   v1.use('/risk/lists', riskListsRouter(deps));
   v1.use('/risk/reviews', riskReviewsRouter(deps));

@@ -4,4 +4,6 @@ export const workflowIds = {
   /** One refund per order and set of units (`all` for every delivered unit). */
   refund: (orderId: string, units: string) => `refund:${orderId}:${units}`,
   order: (clientId: string, externalOrderId: string) => `order:${clientId}:${externalOrderId}`,
+  /** One compensation per unit and incident (the key that failed). */
+  compensation: (unitId: string, incident: string) => `compensation:${unitId}:${incident}`,
 };

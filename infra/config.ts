@@ -72,6 +72,11 @@ const schema = z.object({
   /** Claim-link requests per client IP per window (a buyer guessing tokens); 0 turns the limit off. */
   RATE_LIMIT_CLAIM_IP_REQUESTS: rateLimitRequests.default(30),
   RATE_LIMIT_CLAIM_IP_WINDOW_MS: rateLimitWindow.default(60_000),
+  /** Bad keys (voided with a reason after delivery) of one import batch that quarantine it. */
+  QUARANTINE_BATCH_VOIDS: z.coerce.number().int().min(1).max(1_000_000).default(3),
+  /** Bad keys of one supplier for one product within QUARANTINE_SUPPLIER_WINDOW_MS that pause its route. */
+  QUARANTINE_SUPPLIER_VOIDS: z.coerce.number().int().min(1).max(1_000_000).default(3),
+  QUARANTINE_SUPPLIER_WINDOW_MS: z.coerce.number().int().min(60_000).max(90 * 86_400_000).default(86_400_000),
   /**
    * Hosts and networks webhooks and callbacks may reach although they are not public
    * (comma-separated names, addresses, CIDRs). Unset: loopback in development and tests (so

@@ -87,3 +87,49 @@ export async function redeemClaim(db: Db, keyring: Keyring, token: string, ip: s
     } as const;
   });
 }
+
+/**
+ * A compensation's replacement key, revealed once through the claim link of its own (the
+ * same token scheme, keyed by the compensation). Not found unless the compensation reissued.
+ */
+export async function redeemCompensationClaim(
+  db: Db,
+  keyring: Keyring,
+  token: string,
+  ip: string,
+): Promise<ClaimOutcome> {
+  const compensation = await db.compensation.findUnique({
+    where: { claimTokenHash: sha256Hex(token) },
+    select: { id: true, orderId: true, newUnitId: true, outcome: true },
+  });
+  if (!compensation?.newUnitId || compensation.outcome !== 'reissued') return { kind: 'not_found' };
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.compensation.updateMany({
+      where: { id: compensation.id, claimedAt: null },
+      data: { claimedAt: new Date() },
+    });
+    if (count === 0) return { kind: 'gone' } as const;
+    const unit = await tx.orderUnit.findUniqueOrThrow({
+      where: { id: compensation.newUnitId! },
+      include: { item: { select: { sku: true, account: true } } },
+    });
+    const key = unit.cardKeyId ? await tx.cardKey.findUniqueOrThrow({ where: { id: unit.cardKeyId } }) : null;
+    await recordAuditInTx(tx, {
+      actor: 'buyer',
+      action: 'claim.revealed',
+      subjectType: 'compensation',
+      subjectId: compensation.id,
+      details: { ip, keys: key ? 1 : 0, orderId: compensation.orderId },
+    });
+    const item: ClaimedItem = key
+      ? { sku: unit.item.sku, kind: 'card_key', codes: [openKey(keyring, key)] }
+      : {
+          sku: unit.item.sku,
+          kind: 'direct_topup',
+          account: unit.item.account,
+          credited: 1,
+          note: 'direct top-up: credited to the account, nothing to claim',
+        };
+    return { kind: 'revealed', orderId: compensation.orderId, items: [item] } as const;
+  });
+}

@@ -3,3 +3,4 @@ export { catalogSyncWorkflow } from './catalog-sync';
 export { orderWorkflow } from './order';
 export { probeWorkflow } from './probe';
 export { refundWorkflow } from './refund';
+export { compensationWorkflow } from './compensation';

@@ -3,8 +3,6 @@
 // one transaction that acts only from the status it expects, so the database, not the
 // workflow's memory, is the truth when a step, a cancellation or a crash interleave.
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
@@ -18,13 +16,15 @@ import {
 import type { OrderActivities } from '../activities/orders';
 import type { PaymentActivities } from '../activities/payments';
 import type { OrderRisk, ReviewOutcome, RiskActivities } from '../activities/risk';
-import type { RouteOutcome, SourcingActivities, UnitRoute } from '../activities/suppliers/sourcing';
+import type { SourcingActivities } from '../activities/suppliers/sourcing';
 import type { WebhookActivities } from '../activities/webhooks';
 import { FailureType } from '../domain/failures';
 import { ledgerKeys, orderEventId } from '../domain/ledger-keys';
 import type { OrderStatus } from '../domain/order-status';
-import type { PlannedRoute, SourcingPlan } from '../domain/suppliers';
+import type { SourcingPlan } from '../domain/suppliers';
 import { eachLimited } from './each-limited';
+import { messageOf, permanentFailure } from './failures';
+import { tryRoute } from './supplier-route';
 import {
   type OrderInput,
   type OrderProgress,
@@ -49,22 +49,6 @@ const reviewSteps = proxyLocalActivities<RiskActivities>({
   retry: { initialInterval: '200ms', maximumAttempts: 5 },
 });
 
-// Supplier calls are regular activities (network calls of up to the supplier's timeout). A
-// failure that proves nothing is retried briefly at the same route; then the workflow
-// resolves the unit there (looks the reference up) before it moves to the next route. The
-// attempt's timeout is sized from the supplier's (lookup, quote and order in one attempt).
-const BUY_RETRY = { initialInterval: '300ms', backoffCoefficient: 2, maximumAttempts: 3 } as const;
-// Resolving keeps asking for about two minutes: buying elsewhere while the first supplier
-// may have sold the unit is what the lookup exists to avoid.
-const RESOLVE_RETRY = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '30s',
-  maximumAttempts: 8,
-} as const;
-function supplierCalls(route: PlannedRoute, retry: typeof BUY_RETRY | typeof RESOLVE_RETRY) {
-  return proxyActivities<SourcingActivities>({ startToCloseTimeout: route.timeoutMs * 3 + 5_000, retry });
-}
 /** Units sourced at the same time; the rest wait their turn. */
 const SOURCING_CONCURRENCY = 8;
 
@@ -92,23 +76,6 @@ const webhooks = proxyActivities<WebhookActivities>({
 // backing off to one attempt every 30 s.
 const RETRY_FIRST_MS = 200;
 const RETRY_MAX_MS = 30_000;
-
-/** The application failure behind an activity's failure (local activities fail with it unwrapped). */
-function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
-  if (err instanceof ApplicationFailure) return err;
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
-  return undefined;
-}
-
-function permanentFailure(err: unknown): ApplicationFailure | undefined {
-  const failure = applicationFailureOf(err);
-  return failure?.nonRetryable ? failure : undefined;
-}
-
-function messageOf(err: unknown): string {
-  const cause = applicationFailureOf(err) ?? (err instanceof ActivityFailure && err.cause ? err.cause : err);
-  return cause instanceof Error ? cause.message : String(cause);
-}
 
 export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgress> {
   const progress: OrderProgress = { status: 'received', step: 'recording', unitsTotal: 0, unitsReserved: 0 };
@@ -247,36 +214,6 @@ export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgr
     });
   }
 
-  /** Looks the unit up at a route that may have sold it; gives up (recorded) when the supplier never answers. */
-  async function resolveAt(input: UnitRoute, route: PlannedRoute): Promise<RouteOutcome> {
-    try {
-      return await supplierCalls(route, RESOLVE_RETRY).resolveUnit(input);
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      const detail = `no answer to the lookup: ${messageOf(err)}`;
-      await supplierCalls(route, RESOLVE_RETRY).recordUnresolved({ ...input, detail });
-      return { kind: 'next', reason: detail };
-    }
-  }
-
-  /** One route for one unit: buy, wait for an asynchronous supplier, resolve what is unclear. */
-  async function tryRoute(unitId: string, route: PlannedRoute): Promise<boolean> {
-    const input: UnitRoute = { orderId, unitId, routeId: route.routeId };
-    let outcome: RouteOutcome;
-    try {
-      outcome = await supplierCalls(route, BUY_RETRY).buyUnit(input);
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      outcome = await resolveAt(input, route);
-    }
-    if (outcome.kind === 'pending') {
-      const key = `${unitId}/${route.supplierId}`;
-      if (await condition(() => callbacks.has(key), outcome.deadlineMs)) return callbacks.get(key)!;
-      outcome = await resolveAt(input, route);
-    }
-    return outcome.kind === 'obtained';
-  }
-
   /** Every unit still without a key, through its product's routes in order; returns how many stay unobtained. */
   async function sourceFromSuppliers(): Promise<{ unobtained: number; routed: boolean }> {
     const plan: SourcingPlan = await durably('sourcing', () => sourcingSteps.planSourcing(orderId));
@@ -284,7 +221,10 @@ export async function orderWorkflow({ orderId }: OrderInput): Promise<OrderProgr
     let unobtained = 0;
     await eachLimited(plan.units, SOURCING_CONCURRENCY, async (unit) => {
       for (const route of routesOf.get(unit.productId) ?? []) {
-        if (await tryRoute(unit.unitId, route)) {
+        const key = `${unit.unitId}/${route.supplierId}`;
+        const callback = async (deadlineMs: number) =>
+          (await condition(() => callbacks.has(key), deadlineMs)) ? callbacks.get(key) : undefined;
+        if (await tryRoute({ orderId, unitId: unit.unitId, routeId: route.routeId }, route, callback)) {
           progress.unitsReserved += 1;
           return;
         }

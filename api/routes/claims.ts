@@ -1,7 +1,7 @@
 // GET /v1/claims/:token — no API key: the token is the secret, and it works once. Risk
 // control runs first: a claim from an unusual place reveals nothing until an analyst says so.
 import { Router } from 'express';
-import { claimableOrder, redeemClaim } from '../../store/claims';
+import { claimableOrder, redeemClaim, redeemCompensationClaim } from '../../store/claims';
 import { gateClaim } from '../../store/risk/claim-gate';
 import type { ApiDeps } from '../deps';
 import { Problem, problems } from '../problem';
@@ -14,7 +14,14 @@ export function claimsRouter({ db, keyring }: ApiDeps): Router {
     if (!/^[0-9a-f]{64}$/.test(token)) throw problems.notFound('claim');
     const ip = req.ip ?? 'unknown';
     const order = await claimableOrder(db, token);
-    if (!order) throw problems.notFound('claim');
+    if (!order) {
+      // A compensation's replacement has a link of its own.
+      const replacement = await redeemCompensationClaim(db, keyring, token, ip);
+      if (replacement.kind === 'not_found') throw problems.notFound('claim');
+      if (replacement.kind === 'gone') throw claimUsed();
+      res.json({ orderId: replacement.orderId, items: replacement.items });
+      return;
+    }
     if (order.claimedAt) throw claimUsed();
     const gate = await gateClaim(db, { orderId: order.id, ip, at: new Date() });
     if (gate.kind === 'rejected') {

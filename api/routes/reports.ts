@@ -1,11 +1,15 @@
 // Reports for operators. GET /v1/reports/reconciliation?from=&to= (admin): every mismatch
 // between the ledger and what was delivered, each naming its order, transaction or account.
+// GET /v1/reports/redemptions?from=&to= (admin): redemption and bad-key figures of the keys
+// delivered in the range, as JSON or (Accept: text/csv) CSV.
 import { Router } from 'express';
 import { z } from 'zod';
 import { reconcile } from '../../store/reconciliation';
+import { redemptionReport } from '../../store/redemption-report';
 import type { ApiDeps } from '../deps';
 import { requireRole } from '../middleware/auth';
 import { parseOr422 } from '../problem';
+import { sendRedemptionReport } from './redemptions';
 
 const Range = z
   .strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) })
@@ -19,6 +23,11 @@ export function reportsRouter({ db }: ApiDeps): Router {
     const to = new Date(range.to);
     const result = await reconcile(db, { from, to });
     res.json({ from: from.toISOString(), to: to.toISOString(), ...result });
+  });
+  router.get('/redemptions', requireRole('admin'), async (req, res) => {
+    const query = parseOr422(Range, req.query);
+    const range = { from: new Date(query.from), to: new Date(query.to), asOf: new Date() };
+    sendRedemptionReport(req, res, range, await redemptionReport(db, range));
   });
   return router;
 }

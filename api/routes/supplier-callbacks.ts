@@ -3,13 +3,15 @@
 // secret, is the credential. The result is recorded first, then the waiting workflow is
 // signalled with ids only; a duplicate callback is answered the same and changes nothing.
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { Router } from 'express';
+import type { Supplier } from '@prisma/client';
+import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { parseSupplierOrder, saleStateOf } from '../../domain/supplier-sales';
 import { ReferenceCredentials } from '../../domain/suppliers';
 import { verifyRequest } from '../../infra/request-signature';
 import { credentialsOf } from '../../store/suppliers/registry';
 import { settleCallback } from '../../store/suppliers/sourcing';
+import { markRedeemedBySupplier } from '../../store/redemptions';
 import { supplierResultSignal } from '../../workflows/order-messages';
 import type { ApiDeps } from '../deps';
 import { Problem, problems } from '../problem';
@@ -50,5 +52,41 @@ export function supplierCallbacksRouter({ db, keyring, config, temporal }: ApiDe
     req.log.info({ supplier: supplier.name, unitId: order.reference, status: order.status }, 'supplier callback');
     res.status(204).end();
   });
+
+  // POST /v1/supplier-callbacks/:supplier/redemptions — the key the supplier sold under
+  // `reference` was redeemed (核销) at `redeemedAt`. 204 once recorded (a repeat too); 409 when
+  // the platform holds no delivered key there (not delivered yet, or withdrawn).
+  router.post('/:supplier/redemptions', async (req, res) => {
+    const supplier = await verifiedSupplier({ db, keyring }, req);
+    const notice = RedemptionNotice.safeParse(req.body);
+    if (!notice.success) {
+      throw new Problem(422, 'invalid_callback', 'the body is not a redemption of a reference this platform issued');
+    }
+    const { reference: unitId, redeemedAt } = notice.data;
+    const marked = await markRedeemedBySupplier(db, { supplier, unitId, reportedAt: new Date(redeemedAt) });
+    if (!marked) throw problems.notFound('key sold by this supplier under this reference');
+    req.log.info({ supplier: supplier.name, unitId, outcome: marked.outcome }, 'supplier redemption');
+    if (marked.outcome === 'not_delivered' || marked.outcome === 'void') {
+      throw new Problem(409, 'key_not_delivered', `the key sold under this reference is not delivered (${marked.outcome})`);
+    }
+    res.status(204).end();
+  });
   return router;
+}
+
+const RedemptionNotice = z.object({ reference: z.uuid(), redeemedAt: z.iso.datetime({ offset: true }) });
+
+/** The reference-protocol supplier named in the path, once the request's signature under its secret checks out. */
+async function verifiedSupplier({ db, keyring }: Pick<ApiDeps, 'db' | 'keyring'>, req: Request): Promise<Supplier> {
+  const supplier = await db.supplier.findUnique({ where: { name: String(req.params.supplier) } });
+  if (!supplier || supplier.protocol !== 'reference') throw problems.notFound('supplier');
+  const { secret } = ReferenceCredentials.parse(credentialsOf(keyring, supplier));
+  const signed = verifyRequest(
+    secret,
+    { method: req.method, path: req.originalUrl, body: req.rawBody ?? '' },
+    String(req.headers['x-rights-signature'] ?? ''),
+    Math.floor(Date.now() / 1000),
+  );
+  if (!signed) throw new Problem(401, 'bad_signature', 'the request signature is missing, wrong or too old');
+  return supplier;
 }

@@ -4,6 +4,7 @@ import type { DbTx } from '../../infra/db';
 import { money } from '../../domain/money';
 import { TERMINAL_STATUSES } from '../../domain/order-status';
 import { HIDDEN_OUTCOMES } from '../../domain/suppliers';
+import { compensationFields, compensationView } from '../compensation-queries';
 
 const orderDetail = {
   items: {
@@ -17,7 +18,9 @@ const orderDetail = {
           source: true,
           supplierRef: true,
           reason: true,
+          replacesUnitId: true,
           supplier: { select: { name: true } },
+          compensations: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: compensationFields },
           attempts: {
             where: { outcome: { notIn: [...HIDDEN_OUTCOMES] } },
             orderBy: { id: 'asc' },
@@ -48,6 +51,7 @@ function unitView(unit: UnitDetail, withCosts: boolean) {
       : {}),
     ...(unit.supplierRef ? { supplierTransactionId: unit.supplierRef } : {}),
     ...(unit.reason ? { reason: unit.reason } : {}),
+    ...(unit.replacesUnitId ? { replacesUnitId: unit.replacesUnitId } : {}),
     ...(unit.attempts.length > 0
       ? {
           attempts: unit.attempts.map((a) => ({
@@ -59,6 +63,10 @@ function unitView(unit: UnitDetail, withCosts: boolean) {
             at: a.at.toISOString(),
           })),
         }
+      : {}),
+    // Staff (the same callers who see costs) also see who asked for each compensation.
+    ...(unit.compensations.length > 0
+      ? { compensations: unit.compensations.map((c) => compensationView(c, withCosts)) }
       : {}),
   };
 }

@@ -122,13 +122,13 @@ export interface RouteInput {
   enabled: boolean;
 }
 
-/** Creates or replaces the product's route through one supplier. */
+/** Creates or replaces the product's route through one supplier; enabling it ends an automatic pause. */
 export async function putRoute(db: Db, productId: string, input: RouteInput, actor: Actor) {
   return db.$transaction(async (tx) => {
     const route = await tx.supplierRoute.upsert({
       where: { productId_supplierId: { productId, supplierId: input.supplierId } },
       create: { productId, ...input },
-      update: input,
+      update: { ...input, ...(input.enabled ? { pausedReason: null } : {}) },
       include: { supplier: true },
     });
     await recordAuditInTx(tx, {
@@ -159,6 +159,7 @@ export function routeView(route: SupplierRoute & { supplier: Supplier }) {
     costMinor: route.costMinor,
     priority: route.priority,
     enabled: route.enabled,
+    ...(route.pausedReason ? { pausedReason: route.pausedReason } : {}),
     stock: route.stock,
     syncedAt: route.syncedAt?.toISOString() ?? null,
   };

@@ -2,18 +2,51 @@
 // product), every attempt, and the unit obtained — a key sealed like an imported one, or a
 // direct top-up's transaction id. Each write acts only while the order is fulfilling and
 // the unit still pending, so a late callback or a retried attempt cannot bind a second sale.
-import type { Prisma } from '@prisma/client';
+import type { Prisma, Supplier, SupplierRoute } from '@prisma/client';
 import { CardKeySchema } from '../../domain/card-key';
 import type { SaleState } from '../../domain/supplier-sales';
 import {
   AMBIGUOUS_OUTCOMES,
   type AttemptOutcome,
+  type PlannedRoute,
   planRoutes,
   type ProductPlan,
   type SourcingPlan,
 } from '../../domain/suppliers';
 import type { Db, DbTx } from '../../infra/db';
 import { type ImportSecrets, sealCardKey } from '../inventory';
+
+/** A route as the planner takes it. */
+function routeFactsOf(r: SupplierRoute & { supplier: Supplier }) {
+  return {
+    routeId: r.id,
+    supplierId: r.supplierId,
+    supplierName: r.supplier.name,
+    priority: r.priority,
+    costMinor: r.costMinor,
+    enabled: r.enabled,
+    supplierEnabled: r.supplier.enabled,
+    productCode: r.productCode,
+    timeoutMs: r.supplier.timeoutMs,
+  };
+}
+
+/**
+ * A product's routes in the order to try them for one more unit (a compensation's
+ * replacement), the supplier that sold the bad key last.
+ */
+export async function routesForReplacement(
+  db: Db,
+  input: { productId: string; priceMinor: number; failedSupplierId: string | null },
+): Promise<PlannedRoute[]> {
+  const routes = await db.supplierRoute.findMany({
+    where: { productId: input.productId },
+    include: { supplier: true },
+  });
+  const { tryInOrder } = planRoutes(routes.map(routeFactsOf), input.priceMinor);
+  const failed = (r: PlannedRoute) => r.supplierId === input.failedSupplierId;
+  return [...tryInOrder.filter((r) => !failed(r)), ...tryInOrder.filter(failed)];
+}
 
 /**
  * The units of a fulfilling order still without a source, and for each of their products
@@ -35,20 +68,7 @@ export async function planSourcing(db: Db, orderId: string): Promise<SourcingPla
   const skippedRows: Prisma.SourcingAttemptCreateManyInput[] = [];
   for (const product of products) {
     const priceMinor = units.find((u) => u.productId === product.id)!.item.unitPriceMinor;
-    const plan = planRoutes(
-      product.routes.map((r) => ({
-        routeId: r.id,
-        supplierId: r.supplierId,
-        supplierName: r.supplier.name,
-        priority: r.priority,
-        costMinor: r.costMinor,
-        enabled: r.enabled,
-        supplierEnabled: r.supplier.enabled,
-        productCode: r.productCode,
-        timeoutMs: r.supplier.timeoutMs,
-      })),
-      priceMinor,
-    );
+    const plan = planRoutes(product.routes.map(routeFactsOf), priceMinor);
     plans.push({
       productId: product.id,
       kind: product.kind,
@@ -123,7 +143,8 @@ export type ObtainResult =
   | { kind: 'invalid_key'; detail: string };
 
 /**
- * Binds a supplier's sale to a pending unit of a fulfilling order, in one transaction that
+ * Binds a supplier's sale to a pending unit of a fulfilling order (or a pending replacement
+ * unit of a compensation, whose order was delivered long ago), in one transaction that
  * locks the order row first (the order's other steps do too): a card key is sealed and
  * stored as reserved by the unit, a top-up keeps the supplier's transaction id. Records the
  * attempt with `outcome`.
@@ -136,15 +157,23 @@ export async function recordObtained(
   const { sale, ...attempt } = input;
   return db.$transaction(async (tx) => {
     const [unit] = await tx.$queryRaw<
-      { status: string; supplier_id: string | null; order_status: string; product_id: string; kind: string }[]
+      {
+        status: string;
+        supplier_id: string | null;
+        order_status: string;
+        product_id: string;
+        kind: string;
+        replacement: boolean;
+      }[]
     >`
-      SELECT u.status::text, u.supplier_id::text, o.status::text AS order_status, u.product_id::text, p.kind::text
+      SELECT u.status::text, u.supplier_id::text, o.status::text AS order_status, u.product_id::text, p.kind::text,
+             u.replaces_unit_id IS NOT NULL AS replacement
         FROM orders o JOIN order_units u ON u.order_id = o.id JOIN products p ON p.id = u.product_id
        WHERE u.id = ${input.unitId}::uuid
          FOR UPDATE OF o, u`;
     if (!unit) return { kind: 'unit_closed' };
     if (unit.status !== 'pending' && unit.supplier_id === input.supplierId) return { kind: 'already' };
-    if (unit.status !== 'pending' || unit.order_status !== 'fulfilling') {
+    if (unit.status !== 'pending' || (unit.order_status !== 'fulfilling' && !unit.replacement)) {
       await recordAttempt(tx, {
         ...attempt,
         outcome: 'failed',

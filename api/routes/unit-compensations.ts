@@ -1,0 +1,88 @@
+// POST /v1/orders/:id/units/:unitId/compensations (support, admin): a delivered key turned out
+// bad. One compensation per unit and incident (the key that failed): the same request again,
+// or ten at once, is the same compensation and the same workflow. The answer waits a few
+// seconds for the outcome, else says it is under way.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Compensation } from '@prisma/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import { roleFromDb } from '../../domain/roles';
+import { FreeText } from '../../domain/text';
+import { CompensationRefused, requestCompensation } from '../../store/compensation/requests';
+import type { compensationWorkflow } from '../../workflows/compensation';
+import type { ApiDeps } from '../deps';
+import { actorOf, callerOf, requireRole } from '../middleware/auth';
+import { parseOr422, Problem, problems } from '../problem';
+
+export const CompensationBody = z.strictObject({
+  action: z.enum(['reissue', 'refund']),
+  reason: FreeText(500).pipe(z.string().min(1)),
+  note: FreeText(2000).optional(),
+  /** Admins only: compensate a key the rights owner reports redeemed. */
+  override: z.boolean().optional(),
+});
+
+const ANSWER_WITHIN_MS = 10_000;
+
+export function compensationView(c: Compensation) {
+  return {
+    id: c.id,
+    orderId: c.orderId,
+    unitId: c.unitId,
+    action: c.action,
+    trigger: c.trigger,
+    reason: c.reason,
+    status: c.status,
+    ...(c.outcome ? { outcome: c.outcome } : {}),
+    ...(c.newUnitId ? { newUnitId: c.newUnitId } : {}),
+    ...(c.detail ? { detail: c.detail } : {}),
+    createdAt: c.createdAt.toISOString(),
+    ...(c.completedAt ? { completedAt: c.completedAt.toISOString() } : {}),
+  };
+}
+
+export function unitCompensationsRouter({ db, temporal, config }: ApiDeps): Router {
+  const router = Router({ mergeParams: true });
+
+  router.post('/', requireRole('support', 'admin'), async (req, res) => {
+    const params = req.params as { id?: string; unitId?: string };
+    const ids = z.object({ id: z.uuid(), unitId: z.uuid() }).safeParse(params);
+    if (!ids.success) throw problems.notFound('unit');
+    const body = parseOr422(CompensationBody, req.body);
+    if (body.override && roleFromDb(callerOf(req).role) !== 'admin') {
+      throw new Problem(403, 'override_forbidden', 'only an admin may compensate a redeemed key');
+    }
+    let requested: Awaited<ReturnType<typeof requestCompensation>>;
+    try {
+      requested = await requestCompensation(
+        db,
+        { orderId: ids.data.id, unitId: ids.data.unitId, trigger: 'support', ...body },
+        actorOf(req),
+      );
+    } catch (err) {
+      if (!(err instanceof CompensationRefused)) throw err;
+      if (err.code === 'unit_not_found') throw problems.notFound('unit');
+      throw new Problem(409, err.code, err.message);
+    }
+    const { compensation, created } = requested;
+    if (compensation.status !== 'awaiting_confirmation') {
+      try {
+        await temporal.workflow.start<typeof compensationWorkflow>('compensationWorkflow', {
+          workflowId: compensation.workflowId,
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          args: [{ compensationId: compensation.id }],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      await temporal
+        .withDeadline(Date.now() + ANSWER_WITHIN_MS, () => temporal.workflow.getHandle(compensation.workflowId).result())
+        .catch(() => undefined);
+    }
+    const now = await db.compensation.findUniqueOrThrow({ where: { id: compensation.id } });
+    res.status(created ? 202 : 200).json(compensationView(now));
+  });
+  return router;
+}

@@ -1,0 +1,93 @@
+// What support reads of compensations: every incident, oldest first (a work queue: open and
+// awaiting-confirmation incidents are handled in the order they came), a page at a time; and
+// the one view of a compensation that the list and the order's unit history share.
+import type { Compensation, CompensationStatus } from '@prisma/client';
+import type { DbTx } from '../infra/db';
+
+export interface CompensationCursor {
+  at: Date;
+  id: string;
+}
+
+export async function compensationPage(
+  db: DbTx,
+  query: { status?: CompensationStatus; cursor?: CompensationCursor; limit: number },
+) {
+  const compensations = await db.compensation.findMany({
+    where: {
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.cursor
+        ? {
+            OR: [{ createdAt: { gt: query.cursor.at } }, { createdAt: query.cursor.at, id: { gt: query.cursor.id } }],
+          }
+        : {}),
+    },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    take: query.limit,
+    include: { order: { select: { clientId: true, externalOrderId: true } } },
+  });
+  const last = compensations.at(-1);
+  return {
+    compensations,
+    next: last && compensations.length === query.limit ? { at: last.createdAt, id: last.id } : undefined,
+  };
+}
+
+export type CompensationRow = Awaited<ReturnType<typeof compensationPage>>['compensations'][number];
+
+type CompensationFields = Pick<
+  Compensation,
+  | 'id'
+  | 'action'
+  | 'trigger'
+  | 'reason'
+  | 'note'
+  | 'status'
+  | 'outcome'
+  | 'detail'
+  | 'newUnitId'
+  | 'override'
+  | 'requestedBy'
+  | 'createdAt'
+  | 'completedAt'
+>;
+
+/** The select that `compensationView` needs, for includes such as the order detail's. */
+export const compensationFields = {
+  id: true,
+  action: true,
+  trigger: true,
+  reason: true,
+  note: true,
+  status: true,
+  outcome: true,
+  detail: true,
+  newUnitId: true,
+  override: true,
+  requestedBy: true,
+  createdAt: true,
+  completedAt: true,
+} satisfies Record<keyof CompensationFields, true>;
+
+/**
+ * One compensation as the API shows it, in the list and in the order's history. Who asked
+ * (`requestedBy`, a client's name) and support's note are staff information: the order
+ * system sees the trigger (support, supplier, buyer) instead.
+ */
+export function compensationView(c: CompensationFields, staff: boolean) {
+  return {
+    id: c.id,
+    action: c.action,
+    trigger: c.trigger,
+    ...(staff ? { requestedBy: c.requestedBy } : {}),
+    reason: c.reason,
+    ...(staff && c.note ? { note: c.note } : {}),
+    status: c.status,
+    ...(c.outcome ? { outcome: c.outcome } : {}),
+    ...(c.detail ? { detail: c.detail } : {}),
+    ...(c.newUnitId ? { newUnitId: c.newUnitId } : {}),
+    ...(c.override ? { override: true } : {}),
+    createdAt: c.createdAt.toISOString(),
+    ...(c.completedAt ? { completedAt: c.completedAt.toISOString() } : {}),
+  };
+}

@@ -1,0 +1,96 @@
+// Asking for a compensation: one per unit and incident (the key, or the top-up, that failed),
+// so the same request sent again — ten times at once — finds the one already made. A key the
+// rights owner reports redeemed was used: compensating it needs an admin's override.
+import type { Compensation, CompensationAction } from '@prisma/client';
+import { workflowIds } from '../../domain/workflow-ids';
+import type { Db } from '../../infra/db';
+import type { Actor } from '../audit';
+import { recordAuditInTx } from '../audit';
+
+export class CompensationRefused extends Error {
+  constructor(
+    readonly code: 'unit_not_found' | 'unit_not_delivered' | 'key_redeemed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CompensationRequest {
+  orderId: string;
+  unitId: string;
+  action: CompensationAction;
+  reason: string;
+  note?: string | undefined;
+  /** `support`, `supplier` or `buyer`. */
+  trigger: string;
+  /** An admin allows compensating a redeemed key. */
+  override?: boolean;
+  /** A buyer's report waits for support (or the supplier) to confirm it. */
+  awaitConfirmation?: boolean;
+}
+
+export async function requestCompensation(
+  db: Db,
+  input: CompensationRequest,
+  actor: Actor,
+): Promise<{ compensation: Compensation; created: boolean }> {
+  return db.$transaction(async (tx) => {
+    const [unit] = await tx.$queryRaw<
+      { status: string; card_key_id: string | null; supplier_ref: string | null; key_status: string | null }[]
+    >`
+      SELECT u.status::text, u.card_key_id::text, u.supplier_ref, k.status::text AS key_status
+        FROM order_units u LEFT JOIN card_keys k ON k.id = u.card_key_id
+       WHERE u.id = ${input.unitId}::uuid AND u.order_id = ${input.orderId}::uuid
+         FOR UPDATE OF u`;
+    if (!unit) throw new CompensationRefused('unit_not_found', 'no such unit in this order');
+    const incident = unit.card_key_id ?? unit.supplier_ref ?? input.unitId;
+    const existing = await tx.compensation.findUnique({
+      where: { unitId_incident: { unitId: input.unitId, incident } },
+    });
+    if (existing) return { compensation: existing, created: false };
+    if (unit.status !== 'delivered') {
+      throw new CompensationRefused(
+        'unit_not_delivered',
+        `the unit is ${unit.status}: only a delivered unit is compensated`,
+      );
+    }
+    if (unit.key_status === 'redeemed' && !input.override) {
+      throw new CompensationRefused(
+        'key_redeemed',
+        'the rights owner reports this key redeemed: compensating it needs an admin override',
+      );
+    }
+    const compensation = await tx.compensation.create({
+      data: {
+        orderId: input.orderId,
+        unitId: input.unitId,
+        incident,
+        action: input.action,
+        trigger: input.trigger,
+        reason: input.reason,
+        note: input.note ?? null,
+        override: input.override ?? false,
+        status: input.awaitConfirmation ? 'awaiting_confirmation' : 'open',
+        requestedBy: actor.name,
+        requestedByClientId: actor.clientId,
+        workflowId: workflowIds.compensation(input.unitId, incident),
+      },
+    });
+    await recordAuditInTx(tx, {
+      actorClientId: actor.clientId,
+      actor: actor.name,
+      action: 'compensation.requested',
+      subjectType: 'order_unit',
+      subjectId: input.unitId,
+      reason: input.reason,
+      details: {
+        compensationId: compensation.id,
+        orderId: input.orderId,
+        action: input.action,
+        trigger: input.trigger,
+      },
+    });
+    return { compensation, created: true };
+  });
+}
