@@ -76,7 +76,7 @@ const schema = z.object({
   QUARANTINE_BATCH_VOIDS: z.coerce.number().int().min(1).max(1_000_000).default(3),
   /** Bad keys of one supplier for one product within QUARANTINE_SUPPLIER_WINDOW_MS that pause its route. */
   QUARANTINE_SUPPLIER_VOIDS: z.coerce.number().int().min(1).max(1_000_000).default(3),
-  QUARANTINE_SUPPLIER_WINDOW_MS: z.coerce.number().int().min(60_000).max(90 * 86_400_000).default(86_400_000),
+  QUARANTINE_SUPPLIER_WINDOW_MS: z.coerce.number().int().min(60_000).max(7_776_000_000).default(86_400_000), // ≤ 90 days
   /**
    * Hosts and networks webhooks and callbacks may reach although they are not public
    * (comma-separated names, addresses, CIDRs). Unset: loopback in development and tests (so

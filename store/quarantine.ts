@@ -43,12 +43,14 @@ export async function checkBadSourceInTx(
   tx: DbTx,
   input: { cardKeyId: string; limits: QuarantineLimits },
 ): Promise<BadSourceOutcome> {
-  // The voiding transaction may not have stamped the time; the supplier window needs it.
-  const [key] = await tx.$queryRaw<{ product_id: string; batch_id: string | null; supplier_id: string | null }[]>`
-    UPDATE card_keys c SET voided_at = COALESCE(c.voided_at, now())
-     WHERE c.id = ${input.cardKeyId}::uuid AND ${BAD_KEY}
-    RETURNING c.product_id::text, c.batch_id::text, c.source_supplier_id::text AS supplier_id`;
+  const [key] = await tx.$queryRaw<
+    { product_id: string; batch_id: string | null; supplier_id: string | null; voided_at: Date | null }[]
+  >`
+    SELECT c.product_id::text, c.batch_id::text, c.source_supplier_id::text AS supplier_id, c.voided_at
+      FROM card_keys c WHERE c.id = ${input.cardKeyId}::uuid AND ${BAD_KEY}`;
   if (!key) return {};
+  // The voiding transaction may not have stamped the time; the supplier window needs it.
+  if (!key.voided_at) await tx.$executeRaw`UPDATE card_keys SET voided_at = now() WHERE id = ${input.cardKeyId}::uuid`;
   const outcome: BadSourceOutcome = {};
   if (key.batch_id) {
     const batchId = await quarantineBatchIfBadInTx(tx, {
@@ -76,8 +78,10 @@ async function quarantineBatchIfBadInTx(
   tx: DbTx,
   input: { batchId: string; productId: string; cardKeyId: string; threshold: number },
 ): Promise<string | undefined> {
+  // NO KEY UPDATE, not UPDATE: a transaction that updated one of the batch's keys twice holds
+  // a KEY SHARE lock on the batch (the foreign key check), which FOR UPDATE would deadlock on.
   const [batch] = await tx.$queryRaw<{ quarantined_at: Date | null }[]>`
-    SELECT quarantined_at FROM key_batches WHERE id = ${input.batchId}::uuid FOR UPDATE`;
+    SELECT quarantined_at FROM key_batches WHERE id = ${input.batchId}::uuid FOR NO KEY UPDATE`;
   if (!batch || batch.quarantined_at) return undefined;
   // product_id first: card_keys is indexed by (product, status), not by batch.
   const [counted] = await tx.$queryRaw<{ bad: number }[]>`
@@ -114,7 +118,7 @@ async function pauseRouteIfBadInTx(
 ): Promise<string | undefined> {
   const [route] = await tx.$queryRaw<{ id: string; enabled: boolean }[]>`
     SELECT id::text, enabled FROM supplier_routes
-     WHERE product_id = ${input.productId}::uuid AND supplier_id = ${input.supplierId}::uuid FOR UPDATE`;
+     WHERE product_id = ${input.productId}::uuid AND supplier_id = ${input.supplierId}::uuid FOR NO KEY UPDATE`;
   // A route an admin disabled (or one already paused) is left as it is.
   if (!route?.enabled) return undefined;
   // Within the window, and after the last time an admin enabled the route (re-enabling it
@@ -165,7 +169,8 @@ async function decideBatch(
     const [batch] = await tx.$queryRaw<
       { product_id: string; quarantined_at: Date | null; quarantine_reason: string | null }[]
     >`
-      SELECT product_id::text, quarantined_at, quarantine_reason FROM key_batches WHERE id = ${batchId}::uuid FOR UPDATE`;
+      SELECT product_id::text, quarantined_at, quarantine_reason FROM key_batches WHERE id = ${batchId}::uuid
+         FOR NO KEY UPDATE`;
     if (!batch) return { kind: 'not_found' } as const;
     if (!batch.quarantined_at) return { kind: 'not_quarantined' } as const;
     const { keys, action, reason } = await decide(tx, batch.product_id);

@@ -42,7 +42,8 @@ function batchView(b: BatchRow) {
 
 function decided(outcome: BatchDecision) {
   if (outcome.kind === 'not_found') throw problems.notFound('batch');
-  if (outcome.kind === 'not_quarantined') throw new Problem(409, 'batch_not_quarantined', 'the batch is not quarantined');
+  if (outcome.kind === 'not_quarantined')
+    throw new Problem(409, 'batch_not_quarantined', 'the batch is not quarantined');
   return outcome;
 }
 

@@ -133,13 +133,30 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
     return roleFromDb(client.role) === 'order-system' ? { clientId: client.id } : {};
   }
 
-  function present(req: Request, order: OrderDetail) {
+  const claimLink = (subjectId: string, nonce: string) =>
+    `${config.PUBLIC_BASE_URL}/v1/claims/${claimTokenFor(config.CLAIM_TOKEN_SECRET, subjectId, nonce)}`;
+
+  /** The order as the caller may see it; its owner also gets the claim links (the order's and each replacement's). */
+  async function present(req: Request, order: OrderDetail) {
     const ownOrder = order.clientId === callerOf(req).id;
     const claimUrl =
       ownOrder && (order.status === 'delivered' || order.status === 'partially_delivered') && order.claimNonce
-        ? `${config.PUBLIC_BASE_URL}/v1/claims/${claimTokenFor(config.CLAIM_TOKEN_SECRET, order.id, order.claimNonce)}`
+        ? claimLink(order.id, order.claimNonce)
         : undefined;
-    return orderView(order, claimUrl, roleFromDb(callerOf(req).role) !== 'order-system');
+    const view = orderView(order, claimUrl, roleFromDb(callerOf(req).role) !== 'order-system');
+    if (!ownOrder) return view;
+    const reissued = await db.compensation.findMany({
+      where: { orderId: order.id, outcome: 'reissued', claimNonce: { not: null } },
+      select: { id: true, claimNonce: true },
+    });
+    const links = new Map(reissued.map((c) => [c.id, claimLink(c.id, c.claimNonce!)]));
+    for (const unit of view.items.flatMap((i) => i.units)) {
+      for (const c of (unit as { compensations?: { id: string; claimUrl?: string }[] }).compensations ?? []) {
+        const link = links.get(c.id);
+        if (link) c.claimUrl = link;
+      }
+    }
+    return view;
   }
 
   /**
@@ -187,14 +204,14 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
     if (found.length === 0) throw problems.notFound('order');
     if (found.length > 1)
       throw new Problem(409, 'ambiguous_external_order_id', 'several clients use this externalOrderId; add clientId');
-    res.json(present(req, found[0]!));
+    res.json(await present(req, found[0]!));
   });
 
   router.get('/:id', async (req, res) => {
     const id = z.uuid().safeParse(req.params.id);
     const [order] = id.success ? await findOrderDetail(db, { id: id.data, ...scopeFor(req) }) : [];
     if (!order) throw problems.notFound('order');
-    res.json(present(req, order));
+    res.json(await present(req, order));
   });
 
   return router;

@@ -39,7 +39,10 @@ export function redemptionsRouter({ db, config }: ApiDeps): Router {
   const router = Router();
   router.post('/', requireRole('admin', 'order-system'), async (req, res) => {
     const body = parseOr422(RedemptionBody, req.body);
-    const product = await db.product.findUnique({ where: { sku: body.sku }, select: { id: true, sku: true, kind: true } });
+    const product = await db.product.findUnique({
+      where: { sku: body.sku },
+      select: { id: true, sku: true, kind: true },
+    });
     if (!product) throw new Problem(422, 'unknown_sku', `unknown sku ${body.sku}`);
     if (product.kind !== 'card_key') {
       throw new Problem(422, 'not_a_card_key_product', `${body.sku} is not delivered as card keys`);

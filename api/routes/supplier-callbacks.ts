@@ -67,7 +67,11 @@ export function supplierCallbacksRouter({ db, keyring, config, temporal }: ApiDe
     if (!marked) throw problems.notFound('key sold by this supplier under this reference');
     req.log.info({ supplier: supplier.name, unitId, outcome: marked.outcome }, 'supplier redemption');
     if (marked.outcome === 'not_delivered' || marked.outcome === 'void') {
-      throw new Problem(409, 'key_not_delivered', `the key sold under this reference is not delivered (${marked.outcome})`);
+      throw new Problem(
+        409,
+        'key_not_delivered',
+        `the key sold under this reference is not delivered (${marked.outcome})`,
+      );
     }
     res.status(204).end();
   });

@@ -4,11 +4,11 @@
 // seconds for the outcome, else says it is under way.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Compensation } from '@prisma/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { roleFromDb } from '../../domain/roles';
 import { FreeText } from '../../domain/text';
+import { compensationView } from '../../store/compensation-queries';
 import { CompensationRefused, requestCompensation } from '../../store/compensation/requests';
 import type { compensationWorkflow } from '../../workflows/compensation';
 import type { ApiDeps } from '../deps';
@@ -24,23 +24,6 @@ export const CompensationBody = z.strictObject({
 });
 
 const ANSWER_WITHIN_MS = 10_000;
-
-export function compensationView(c: Compensation) {
-  return {
-    id: c.id,
-    orderId: c.orderId,
-    unitId: c.unitId,
-    action: c.action,
-    trigger: c.trigger,
-    reason: c.reason,
-    status: c.status,
-    ...(c.outcome ? { outcome: c.outcome } : {}),
-    ...(c.newUnitId ? { newUnitId: c.newUnitId } : {}),
-    ...(c.detail ? { detail: c.detail } : {}),
-    createdAt: c.createdAt.toISOString(),
-    ...(c.completedAt ? { completedAt: c.completedAt.toISOString() } : {}),
-  };
-}
 
 export function unitCompensationsRouter({ db, temporal, config }: ApiDeps): Router {
   const router = Router({ mergeParams: true });
@@ -78,11 +61,13 @@ export function unitCompensationsRouter({ db, temporal, config }: ApiDeps): Rout
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
       await temporal
-        .withDeadline(Date.now() + ANSWER_WITHIN_MS, () => temporal.workflow.getHandle(compensation.workflowId).result())
+        .withDeadline(Date.now() + ANSWER_WITHIN_MS, () =>
+          temporal.workflow.getHandle(compensation.workflowId).result(),
+        )
         .catch(() => undefined);
     }
     const now = await db.compensation.findUniqueOrThrow({ where: { id: compensation.id } });
-    res.status(created ? 202 : 200).json(compensationView(now));
+    res.status(created ? 202 : 200).json({ orderId: now.orderId, unitId: now.unitId, ...compensationView(now, true) });
   });
   return router;
 }

@@ -4,6 +4,7 @@
 import type { Compensation, CompensationAction } from '@prisma/client';
 import { workflowIds } from '../../domain/workflow-ids';
 import type { Db } from '../../infra/db';
+import { fingerprintOf } from '../inventory';
 import type { Actor } from '../audit';
 import { recordAuditInTx } from '../audit';
 
@@ -93,4 +94,27 @@ export async function requestCompensation(
     });
     return { compensation, created: true };
   });
+}
+
+/**
+ * The unit of a claimed order whose key is `code` (matched by fingerprint, as imports match
+ * duplicates: the code is never stored again), for a buyer's report. Null when none is.
+ */
+export async function unitByCode(
+  db: Db,
+  input: { orderId: string; code: string; fingerprintSecret: string },
+): Promise<string | null> {
+  const units = await db.orderUnit.findMany({
+    where: { orderId: input.orderId, status: 'delivered', cardKeyId: { not: null } },
+    select: { id: true, productId: true, cardKeyId: true },
+  });
+  const byProduct = new Map(
+    units.map((u) => [u.productId, fingerprintOf(input.fingerprintSecret, u.productId, input.code)]),
+  );
+  const keys = await db.cardKey.findMany({
+    where: { id: { in: units.map((u) => u.cardKeyId!) }, fingerprint: { in: [...byProduct.values()] } },
+    select: { id: true, productId: true, fingerprint: true },
+  });
+  const key = keys.find((k) => byProduct.get(k.productId) === k.fingerprint);
+  return key ? units.find((u) => u.cardKeyId === key.id)!.id : null;
 }

@@ -7,19 +7,26 @@ import type { Db } from '../../infra/db';
 import { sqlOf } from '../../infra/db';
 import { ipFacts } from '../../infra/geoip';
 
+// How many of a key's most recent orders a window counts: every limit a policy sets is far
+// below it, so counts that saturate here decide the same, and one busy key (a carrier's NAT
+// address) costs a bounded scan.
+export const COUNT_CAP = 1000;
+
 // The counters of one key column over the three windows ending at the order's time, and the
-// distinct buyers behind it in 24 h: an index-only range scan of that key's index (it carries
-// the units, amount and buyer). The column names are constants of this module, never input.
-function windowCounts(column: 'buyer_id' | 'buyer_device_id' | 'buyer_ip' | 'buyer_network'): string {
+// distinct buyers behind it in 24 h: a bounded index-only range scan of that key's index (it
+// carries the units, amount and buyer). `counted` false skips the scan (a non-public address
+// is not counted per address). The column names are constants of this module, never input.
+function windowCounts(column: 'buyer_id' | 'buyer_device_id' | 'buyer_ip' | 'buyer_network', counted = 'true'): string {
   const counter = (interval: string) => `json_build_object(
       'orders', count(*) FILTER (WHERE x.created_at > o.created_at - interval '${interval}'),
       'units', COALESCE(sum(x.unit_count) FILTER (WHERE x.created_at > o.created_at - interval '${interval}'), 0),
       'amountMinor', COALESCE(sum(x.amount_minor) FILTER (WHERE x.created_at > o.created_at - interval '${interval}'), 0))`;
   return `(SELECT json_build_object('1m', ${counter('1 minute')}, '1h', ${counter('1 hour')}, '24h', ${counter('24 hours')},
                                     'buyers24h', count(DISTINCT x.buyer_id))
-             FROM orders x
-            WHERE x.${column} = o.${column} AND x.created_at > o.created_at - interval '24 hours'
-              AND x.created_at <= o.created_at)`;
+             FROM (SELECT x.created_at, x.unit_count, x.amount_minor, x.buyer_id FROM orders x
+                    WHERE ${counted} AND x.${column} = o.${column} AND x.created_at > o.created_at - interval '24 hours'
+                      AND x.created_at <= o.created_at
+                    ORDER BY x.created_at DESC LIMIT ${COUNT_CAP}) x)`;
 }
 
 const ORDER_FACTS_SQL = `
@@ -28,8 +35,8 @@ const ORDER_FACTS_SQL = `
             FROM order_items i WHERE i.order_id = o.id) AS items,
          ${windowCounts('buyer_id')} AS v_buyer,
          CASE WHEN o.buyer_device_id IS NULL THEN NULL ELSE ${windowCounts('buyer_device_id')} END AS v_device,
-         ${windowCounts('buyer_ip')} AS v_ip,
-         ${windowCounts('buyer_network')} AS v_network,
+         ${windowCounts('buyer_ip', '$2')} AS v_ip,
+         ${windowCounts('buyer_network', '$2')} AS v_network,
          (SELECT count(*) FROM orders x JOIN order_units u ON u.order_id = x.id
            WHERE x.buyer_id = o.buyer_id AND x.created_at > o.created_at - interval '30 days' AND x.created_at < o.created_at
              AND x.status IN ('delivered', 'partially_delivered') AND x.claimed_at IS NULL
@@ -86,13 +93,20 @@ export async function orderFactsOf(
   db: Db,
   orderId: string,
 ): Promise<{ facts: OrderFacts; policies: { sku: string; policy: RiskPolicy }[] } | null> {
-  const [row] = await sqlOf(db).rows<OrderFactsRow>(ORDER_FACTS_SQL, [orderId], 'risk_order_facts');
+  const [address] = await sqlOf(db).rows<{ buyer_ip: string }>('SELECT buyer_ip FROM orders WHERE id = $1', [orderId]);
+  if (!address) return null;
+  const ip = ipFacts(address.buyer_ip);
+  const [row] = await sqlOf(db).rows<OrderFactsRow>(
+    ORDER_FACTS_SQL,
+    [orderId, ip.kind === 'public'],
+    'risk_order_facts',
+  );
   if (!row) return null;
   const facts: OrderFacts = {
     kind: 'order',
     at: row.created_at.toISOString(),
     buyer: { id: row.buyer_id, deviceId: row.buyer_device_id },
-    ip: ipFacts(row.buyer_ip),
+    ip,
     items: row.items,
     velocity: {
       buyer: windows(row.v_buyer),

@@ -35,11 +35,13 @@ async function keysOf(orderId: string) {
 }
 
 /** What the compensation workflow does to a bad key, in one transaction. */
-function voidAsBad(cardKeyId: string, options: { reason?: string; voidedHoursAgo?: number } = {}) {
+function voidAsBad(cardKeyId: string, options: { voidedHoursAgo?: number; unstamped?: boolean } = {}) {
   return env.stack.db.$transaction(async (tx) => {
+    // `unstamped`: the time is left for the check to stamp (a second update of the key).
     await tx.$executeRaw`
-      UPDATE card_keys SET status = 'void', void_reason = ${options.reason ?? 'buyer: code already used'},
-             voided_at = now() - make_interval(hours => ${options.voidedHoursAgo ?? 0}::int)
+      UPDATE card_keys SET status = 'void', void_reason = 'buyer: code already used',
+             voided_at = CASE WHEN ${options.unstamped ?? false} THEN NULL
+                              ELSE now() - make_interval(hours => ${options.voidedHoursAgo ?? 0}::int) END
        WHERE id = ${cardKeyId}::uuid`;
     return checkBadSourceInTx(tx, { cardKeyId, limits: env.stack.config });
   });
@@ -173,8 +175,10 @@ test('voids counted at once still quarantine once; voiding the batch writes its 
   const batchId = keys[0]!.batchId!;
 
   // Three compensations void three keys of the batch at the same time: the batch row lock
-  // orders their counts, so exactly one of them sees the third bad key.
-  const outcomes = await Promise.all(keys.map((k) => voidAsBad(k.id)));
+  // orders their counts, so exactly one of them sees the third bad key. Each updates its key
+  // twice (the check stamps the time), which takes a KEY SHARE lock on the batch row: the
+  // check's own lock must not deadlock on it.
+  const outcomes = await Promise.all(keys.map((k) => voidAsBad(k.id, { unstamped: true })));
   expect(outcomes.filter((o) => o.batchQuarantined === batchId)).toHaveLength(1);
   expect(await keyStatuses(batchId)).toEqual({ void: 3, quarantined: 2 });
 
@@ -186,9 +190,15 @@ test('voids counted at once still quarantine once; voiding the batch writes its 
   expect(await keyStatuses(batchId)).toEqual({ void: 5 });
   const written = await env.stack.db.cardKey.findMany({ where: { batchId, deliveredAt: null } });
   expect(written.map((k) => k.voidReason)).toEqual(['leaked batch', 'leaked batch']);
-  expectProblem(await admin.post(`/v1/inventory/batches/${batchId}/void`, { reason: 'again' }), 409, 'batch_not_quarantined');
+  expectProblem(
+    await admin.post(`/v1/inventory/batches/${batchId}/void`, { reason: 'again' }),
+    409,
+    'batch_not_quarantined',
+  );
   expectProblem(await admin.post(`/v1/inventory/batches/${batchId}/release`), 409, 'batch_not_quarantined');
-  const audit = await env.stack.db.auditLog.findMany({ where: { subjectId: batchId, action: 'inventory.batch_voided' } });
+  const audit = await env.stack.db.auditLog.findMany({
+    where: { subjectId: batchId, action: 'inventory.batch_voided' },
+  });
   expect(audit).toEqual([expect.objectContaining({ reason: 'leaked batch', actorClientId: expect.any(String) })]);
 
   // Written-off keys never reached a buyer: they are not counted as bad keys.
@@ -353,10 +363,7 @@ test('compensations: the list pages oldest first by status, and each unit shows 
     requestedBy: `client:${supportName}`,
     note: 'called the buyer back',
   });
-  expect(unitOf(asSupport, u2).compensations.map((c: { id: string }) => c.id)).toEqual([
-    open[0]!.id,
-    open[2]!.id,
-  ]);
+  expect(unitOf(asSupport, u2).compensations.map((c: { id: string }) => c.id)).toEqual([open[0]!.id, open[2]!.id]);
   // Another order system does not see the order at all.
   const stranger = await createClientViaApi(env.stack, 'order-system');
   expectProblem(await clientFor(env.stack.url, stranger.apiKey).get(`/v1/orders/${order.id}`), 404, 'not_found');
@@ -383,7 +390,7 @@ test('support reveals one unit’s code once asked why: audited without the code
       details: expect.objectContaining({ unitId }),
     }),
   ]);
-  expect(JSON.stringify(audit)).not.toContain(codes[0]);
+  expect(JSON.stringify(audit, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(codes[0]);
   expect(logLines.join('\n')).not.toContain(codes[0]);
   expect(logLines.some((l) => l.includes('unit key revealed to staff'))).toBe(true);
 
@@ -391,8 +398,16 @@ test('support reveals one unit’s code once asked why: audited without the code
   expectProblem(await api.post(path, { reason: 'curious' }), 403, 'forbidden');
   const analyst = await createClientViaApi(env.stack, 'risk-analyst');
   expectProblem(await clientFor(env.stack.url, analyst.apiKey).post(path, { reason: 'x' }), 403, 'forbidden');
-  expectProblem(await support.post(`/v1/orders/${order.id}/units/${randomUUID()}/reveal`, { reason: 'x' }), 404, 'not_found');
-  expectProblem(await support.post(`/v1/orders/${randomUUID()}/units/${unitId}/reveal`, { reason: 'x' }), 404, 'not_found');
+  expectProblem(
+    await support.post(`/v1/orders/${order.id}/units/${randomUUID()}/reveal`, { reason: 'x' }),
+    404,
+    'not_found',
+  );
+  expectProblem(
+    await support.post(`/v1/orders/${randomUUID()}/units/${unitId}/reveal`, { reason: 'x' }),
+    404,
+    'not_found',
+  );
 
   // A direct top-up was credited to an account: there is no code to read out.
   const topupSku = `topup-${randomUUID().slice(0, 8)}`;

@@ -58,9 +58,9 @@ CREATE TABLE "risk_assessments" (
     "order_id" UUID NOT NULL,
     "decision" "risk_decision" NOT NULL,
     "score" INTEGER NOT NULL,
-    "facts" JSONB NOT NULL,
-    "verdict" JSONB NOT NULL,
-    "policy" JSONB NOT NULL,
+    "facts" JSONB,
+    "verdict" JSONB,
+    "policy" JSONB,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "risk_assessments_pkey" PRIMARY KEY ("id")
