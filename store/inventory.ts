@@ -156,8 +156,11 @@ export async function releaseKeysInTx(tx: DbTx, orderId: string): Promise<number
       UPDATE order_units SET status = 'released', card_key_id = NULL, source = NULL
       WHERE order_id = ${orderId}::uuid AND status IN ('pending', 'reserved') RETURNING id
     ), keys AS (
-      UPDATE card_keys SET status = 'available', reserved_by_unit_id = NULL, reserved_at = NULL
-      WHERE reserved_by_unit_id IN (SELECT id FROM units) AND status = 'reserved' RETURNING id
+      -- A key of a batch quarantined meanwhile goes back quarantined, not on sale.
+      UPDATE card_keys k SET status = CASE WHEN b.quarantined_at IS NULL THEN 'available' ELSE 'quarantined' END::card_key_status,
+             reserved_by_unit_id = NULL, reserved_at = NULL
+        FROM card_keys k2 LEFT JOIN key_batches b ON b.id = k2.batch_id
+      WHERE k.id = k2.id AND k.reserved_by_unit_id IN (SELECT id FROM units) AND k.status = 'reserved' RETURNING k.id
     )
     SELECT count(*)::int AS released FROM keys`;
   return row!.released;

@@ -48,7 +48,15 @@ export async function compensationWorkflow({ compensationId }: CompensationInput
       // The supplier's dispute process is theirs: a refusal or an outage does not hold the buyer up.
       await disputes.disputeBadKey(compensationId).catch(() => false);
     }
-    await steps.voidBadKey(compensationId);
+    const { redeemed } = await steps.voidBadKey(compensationId);
+    if (redeemed) {
+      await steps.completeCompensation(
+        compensationId,
+        'rejected',
+        'the key was redeemed: compensating it needs the override',
+      );
+      return { outcome: 'rejected' };
+    }
 
     let result: CompensationResult;
     const newUnitId = c.action === 'reissue' ? await reissue(c.id) : undefined;

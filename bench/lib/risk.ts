@@ -93,6 +93,9 @@ export async function riskEvaluation(root: string, databaseUrl: string, evaluati
       const { verdict } = rules.evaluateUnder(gathered!.facts, gathered!.policies);
       latency.record(performance.now() - started);
       decisions[verdict.decision] = (decisions[verdict.decision] ?? 0) + 1;
+      // Every evaluation sees the same 10,000-order history, not the ones measured before it.
+      await pool.query('DELETE FROM order_items WHERE order_id = $1', [order.id]);
+      await pool.query('DELETE FROM orders WHERE id = $1', [order.id]);
     }
     return { priorOrders: PRIOR_ORDERS, heavyBuyerOrders: HEAVY_BUYER_ORDERS, latency: latency.summary(), decisions };
   } finally {

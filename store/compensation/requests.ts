@@ -49,6 +49,23 @@ export async function requestCompensation(
     const existing = await tx.compensation.findUnique({
       where: { unitId_incident: { unitId: input.unitId, incident } },
     });
+    if (existing?.status === 'awaiting_confirmation' && !input.awaitConfirmation) {
+      // Support confirms a buyer's report: the incident goes ahead with support's action.
+      const confirmed = await tx.compensation.update({
+        where: { id: existing.id },
+        data: { status: 'open', action: input.action, note: input.note ?? existing.note },
+      });
+      await recordAuditInTx(tx, {
+        actorClientId: actor.clientId,
+        actor: actor.name,
+        action: 'compensation.confirmed',
+        subjectType: 'order_unit',
+        subjectId: input.unitId,
+        reason: input.reason,
+        details: { compensationId: existing.id, action: input.action },
+      });
+      return { compensation: confirmed, created: false };
+    }
     if (existing) return { compensation: existing, created: false };
     if (unit.status !== 'delivered') {
       throw new CompensationRefused(

@@ -76,15 +76,23 @@ export async function voidBadKey(
   db: Db,
   compensationId: string,
   limits: QuarantineLimits,
-): Promise<{ voided: boolean }> {
+): Promise<{ voided: boolean; redeemed: boolean }> {
   return db.$transaction(async (tx) => {
+    // A key redeemed meanwhile (after the request was checked) is voided only under the override.
     const [key] = await tx.$queryRaw<{ id: string }[]>`
       UPDATE card_keys k SET status = 'void', void_reason = c.reason, voided_at = now()
         FROM compensations c JOIN order_units u ON u.id = c.unit_id
-       WHERE c.id = ${compensationId}::uuid AND k.id = u.card_key_id AND k.status IN ('delivered', 'redeemed')
+       WHERE c.id = ${compensationId}::uuid AND k.id = u.card_key_id
+         AND (k.status = 'delivered' OR (k.status = 'redeemed' AND c.override))
       RETURNING k.id::text`;
-    if (key) await checkBadSourceInTx(tx, { cardKeyId: key.id, limits });
-    return { voided: key !== undefined };
+    if (key) {
+      await checkBadSourceInTx(tx, { cardKeyId: key.id, limits });
+      return { voided: true, redeemed: false };
+    }
+    const [left] = await tx.$queryRaw<{ status: string }[]>`
+      SELECT k.status::text FROM compensations c JOIN order_units u ON u.id = c.unit_id
+        JOIN card_keys k ON k.id = u.card_key_id WHERE c.id = ${compensationId}::uuid`;
+    return { voided: false, redeemed: left?.status === 'redeemed' };
   });
 }
 
@@ -182,8 +190,10 @@ export async function abandonReplacement(db: Db, compensationId: string): Promis
         UPDATE order_units SET status = 'released', card_key_id = NULL, source = NULL
          WHERE id = ${c.newUnitId}::uuid AND status IN ('pending', 'reserved') RETURNING id
       )
-      UPDATE card_keys SET status = 'available', reserved_by_unit_id = NULL, reserved_at = NULL
-       WHERE reserved_by_unit_id IN (SELECT id FROM u) AND status = 'reserved'`;
+      UPDATE card_keys k SET status = CASE WHEN b.quarantined_at IS NULL THEN 'available' ELSE 'quarantined' END::card_key_status,
+             reserved_by_unit_id = NULL, reserved_at = NULL
+        FROM card_keys k2 LEFT JOIN key_batches b ON b.id = k2.batch_id
+       WHERE k.id = k2.id AND k.reserved_by_unit_id IN (SELECT id FROM u) AND k.status = 'reserved'`;
   });
 }
 

@@ -174,3 +174,59 @@ test('only support and admins compensate; a unit that is not delivered cannot be
   expectProblem(await compensate(none.id, none.items[0].units[0].id), 409, 'unit_not_delivered');
   expect(await env.stack.db.compensation.count({ where: { orderId: { in: [order.id, none.id] } } })).toBe(0);
 });
+
+test('a key the rights owner reports redeemed is compensated only under an admin override', async () => {
+  const { sku, api, admin, codes } = await shopWithStock(env.stack, { stock: 2, topUp: 5 * PRICE });
+  const order = await waitForTerminal(api, (await api.post('/v1/orders', orderBody(sku))).body.id);
+  const unitId = order.items[0].units[0].id;
+  const marked = await api.post('/v1/redemptions', { sku, codes });
+  expect(marked.status).toBe(200);
+  expect(marked.body.counts).toMatchObject({ redeemed: 1 });
+
+  expectProblem(await compensate(order.id, unitId), 409, 'key_redeemed');
+  expect(await env.stack.db.compensation.count({ where: { unitId } })).toBe(0);
+  // A replacement comes from another batch than the bad key's.
+  expect((await admin.post('/v1/inventory/batches', { sku, keys: uniqueCodes(1), supplier: 'other' })).status).toBe(
+    201,
+  );
+  const overridden = await admin.post(`/v1/orders/${order.id}/units/${unitId}/compensations`, {
+    action: 'reissue',
+    reason: 'redeemed by someone else: account stolen',
+    override: true,
+  });
+  expect(overridden.status).toBe(202);
+  const after = await settled(api, overridden.body.id);
+  expect(after.items[0].units[0].compensations[0]).toMatchObject({ outcome: 'reissued', override: true });
+});
+
+test("a buyer's report waits for support, whose confirmation starts the compensation", async () => {
+  const { sku, api, admin, codes } = await shopWithStock(env.stack, { stock: 1, topUp: 5 * PRICE });
+  const order = await waitForTerminal(api, (await api.post('/v1/orders', orderBody(sku))).body.id);
+  const claimed = (await fetch(order.claimUrl).then((r) => r.json())) as { items: { codes: string[] }[] };
+  expect(claimed.items[0]!.codes).toEqual(codes);
+  const report = (body: object) =>
+    fetch(`${order.claimUrl}/report`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  expect((await report({ code: 'NOT-MY-CODE', reason: 'does not work' })).status).toBe(422);
+  const first = await report({ code: ` ${codes[0]} `, reason: 'the app says already used' });
+  expect(first.status).toBe(202);
+  const reported = (await first.json()) as { reportId: string; status: string };
+  expect(reported.status).toBe('awaiting_confirmation');
+  expect((await report({ code: codes[0], reason: 'again' })).status).toBe(200);
+  // Nothing happened to the key on the buyer's word alone.
+  const unitId = order.items[0].units[0].id;
+  const unit = await env.stack.db.orderUnit.findUniqueOrThrow({ where: { id: unitId } });
+  expect((await env.stack.db.cardKey.findUniqueOrThrow({ where: { id: unit.cardKeyId! } })).status).toBe('delivered');
+
+  expect((await admin.post('/v1/inventory/batches', { sku, keys: uniqueCodes(1), supplier: 'other' })).status).toBe(
+    201,
+  );
+  const confirmed = await compensate(order.id, unitId);
+  expect(confirmed.status).toBe(200);
+  expect(confirmed.body.id).toBe(reported.reportId);
+  const after = await settled(api, reported.reportId);
+  expect(after.items[0].units[0].compensations[0]).toMatchObject({ trigger: 'buyer', outcome: 'reissued' });
+});

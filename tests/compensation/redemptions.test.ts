@@ -61,7 +61,11 @@ describe('POST /v1/redemptions', () => {
   beforeAll(async () => {
     shop = await shopWithStock(env.stack, { stock: 8, topUp: 20 * PRICE });
     seenCodes.push(...shop.codes);
-    delivered = (await deliveredOrder(shop.api, shop.sku, 6)).codes;
+    // Two orders of three: six units at once are beyond risk control's per-SKU norm (review).
+    delivered = [
+      ...(await deliveredOrder(shop.api, shop.sku, 3)).codes,
+      ...(await deliveredOrder(shop.api, shop.sku, 3)).codes,
+    ];
     inStock = shop.codes.filter((c) => !delivered.includes(c));
     expect(inStock).toHaveLength(2);
   });
@@ -109,7 +113,7 @@ describe('POST /v1/redemptions', () => {
 
     const concurrent = await Promise.all(Array.from({ length: 8 }, () => redeem(shop.api, shop.sku, delivered[2]!)));
     expect(concurrent.map((r) => r.status)).toEqual(Array(8).fill(200));
-    expect(concurrent.flatMap(outcomes).sort()).toEqual(['redeemed', ...Array(7).fill('already_redeemed')]);
+    expect(concurrent.flatMap(outcomes).sort()).toEqual([...Array(7).fill('already_redeemed'), 'redeemed']);
   });
 
   test('matches a normalised spelling of the code: fullwidth, invisible characters, surrounding spaces', async () => {
