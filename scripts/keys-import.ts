@@ -11,6 +11,7 @@ import { loadConfigOrExit } from '../infra/config';
 import { keyringFrom } from '../infra/crypto';
 import { createDb } from '../infra/db';
 import { importKeys } from '../store/inventory';
+import { peakRssMb } from './lib/peak-rss';
 
 const USAGE = 'usage: npm run keys:import -- --sku SKU [--supplier NAME] [--cost-minor N] file.csv';
 const HEADERS = new Set(['key', 'code', 'card_key']);
@@ -261,7 +262,7 @@ async function main(): Promise<number> {
       duplicates: result.duplicates,
       rejected,
       seconds: Math.round(seconds * 100) / 100,
-      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      peakRssMb: Math.round(peakRssMb()),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return 0;

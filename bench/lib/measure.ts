@@ -73,10 +73,7 @@ export function postgresCpuMs(): number {
 }
 
 /** Peak resident set (VmHWM) in MB. */
-export function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
+export { peakRssMb } from '../../scripts/lib/peak-rss';
 
 export function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
