@@ -1,10 +1,9 @@
 // A worker SIGKILLed while a compensation's replacement is out at a supplier, then restarted:
 // the compensation completes once — one replacement unit, bought once, the bad key void.
-import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { startSupplierSim, type SupplierSim } from '../../scripts/lib/supplier-sim';
-import { adminKey, createClientViaApi } from '../support/clients';
+import { adminKey, staffApi } from '../support/clients';
 import { clientFor } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { spawnWorkerProcess, startStack, stopChild, type TestStack } from '../support/stack';
@@ -47,8 +46,7 @@ test('a compensation whose worker dies mid-reissue completes once after restart'
 
   // The replacement goes to the other supplier first, which sells it 800 ms after it asks.
   await second.setFaults({ rules: [{ kind: 'latency', latencyMs: 800 }] });
-  const staff = await createClientViaApi(stack, 'support', { name: `support ${randomUUID().slice(0, 8)}` });
-  const asked = clientFor(stack.url, staff.apiKey).post(`/v1/orders/${order.id}/units/${unitId}/compensations`, {
+  const asked = (await staffApi(stack, 'support')).post(`/v1/orders/${order.id}/units/${unitId}/compensations`, {
     action: 'reissue',
     reason: 'code rejected by the game',
   });

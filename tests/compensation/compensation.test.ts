@@ -2,7 +2,7 @@
 // unit refunded once when nothing can deliver; one incident however many times it is asked;
 // no plaintext anywhere but the new claim link.
 import { randomUUID } from 'node:crypto';
-import { createClientViaApi } from '../support/clients';
+import { staffApi } from '../support/clients';
 import { clientFor, expectProblem } from '../support/http';
 import { orderBody, PRICE, shopWithStock, uniqueCodes, waitForTerminal } from '../support/orders';
 import { addRoute, addSupplier, stackWithSuppliers } from '../support/suppliers';
@@ -17,8 +17,7 @@ let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let support: ReturnType<typeof clientFor>;
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
-  const staff = await createClientViaApi(env.stack, 'support', { name: `support ${randomUUID().slice(0, 8)}` });
-  support = clientFor(env.stack.url, staff.apiKey);
+  support = await staffApi(env.stack, 'support');
 });
 afterAll(() => receiver?.close());
 

@@ -3,7 +3,7 @@
 // call once, under the platform's idempotency key, whatever is retried.
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
-import { createClientViaApi } from '../support/clients';
+import { staffApi } from '../support/clients';
 import { clientFor, expectProblem } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
@@ -36,8 +36,7 @@ function callsFor(orderId: string) {
 }
 
 async function support() {
-  const staff = await createClientViaApi(stack, 'support', { name: `support ${randomUUID().slice(0, 8)}` });
-  return clientFor(stack.url, staff.apiKey);
+  return staffApi(stack, 'support');
 }
 
 test('authorize, then capture what was delivered; a later refund per unit, once each', async () => {

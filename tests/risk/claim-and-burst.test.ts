@@ -1,7 +1,7 @@
 // Risk control on the two paths scalpers and stolen accounts use: a burst of orders for a hot
 // SKU from a few buyers sharing devices, and a claim from the other side of the world.
 import { randomUUID } from 'node:crypto';
-import { createClientViaApi } from '../support/clients';
+import { staffApi } from '../support/clients';
 import { clientFor, expectProblem } from '../support/http';
 import { PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
@@ -13,8 +13,7 @@ let stack: TestStack;
 let analyst: ReturnType<typeof clientFor>;
 beforeAll(async () => {
   stack = await startStack();
-  const key = await createClientViaApi(stack, 'risk-analyst', { name: `analyst ${randomUUID().slice(0, 8)}` });
-  analyst = clientFor(stack.url, key.apiKey);
+  analyst = await staffApi(stack, 'risk-analyst');
 });
 afterAll(() => stack?.close());
 

@@ -3,7 +3,7 @@
 // Update the validator screens) or for its policy's deadline; every decision is made once.
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { createClientViaApi } from '../support/clients';
+import { staffApi } from '../support/clients';
 import { clientFor, expectProblem } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
@@ -16,8 +16,7 @@ let stack: TestStack;
 let analyst: ReturnType<typeof clientFor>;
 beforeAll(async () => {
   stack = await startStack();
-  const key = await createClientViaApi(stack, 'risk-analyst', { name: `analyst ${randomUUID().slice(0, 8)}` });
-  analyst = clientFor(stack.url, key.apiKey);
+  analyst = await staffApi(stack, 'risk-analyst');
 });
 afterAll(() => stack?.close());
 
@@ -111,8 +110,7 @@ test('a rejection ends the order rejected, nothing charged; only analysts may de
   const { sku, api, admin } = await reviewedShop();
   const placed = await api.post('/v1/orders', orderBody(sku));
   const review = await openReviewOf(placed.body.id);
-  const support = await createClientViaApi(stack, 'support', { name: `support ${randomUUID().slice(0, 8)}` });
-  for (const caller of [api, clientFor(stack.url, support.apiKey)]) {
+  for (const caller of [api, await staffApi(stack, 'support')]) {
     expectProblem(
       await caller.post(`/v1/risk/reviews/${review.id}/decision`, { decision: 'approve', note: 'me' }),
       403,

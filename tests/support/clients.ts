@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Role } from '../../domain/roles';
 import { ensureClientWithKey } from '../../store/clients';
 import type { TestStack } from './stack';
@@ -21,4 +22,10 @@ export async function createClientViaApi(
   const res = await admin.post('/v1/clients', { name: extra.name ?? `${role} ${Date.now()}`, role, ...extra });
   if (res.status !== 201) throw new Error(`client creation failed: ${res.status} ${res.text}`);
   return res.body;
+}
+
+/** An API client for a new staff member of `role` (support, risk-analyst…), named uniquely. */
+export async function staffApi(stack: TestStack, role: Role) {
+  const staff = await createClientViaApi(stack, role, { name: `${role} ${randomUUID().slice(0, 8)}` });
+  return clientFor(stack.url, staff.apiKey);
 }
