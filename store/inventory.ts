@@ -2,7 +2,7 @@
 // reservation lifecycle available → reserved → delivered, or back to available on release.
 import type { Product } from '@prisma/client';
 import { type Keyring, hmacHex, open, seal } from '../infra/crypto';
-import { type Db, type DbTx, sqlOf } from '../infra/db';
+import { type Db, type DbTx, Prisma, sqlOf } from '../infra/db';
 import { type Actor, recordAuditInTx } from './audit';
 
 /** Keys are sealed with their product id as associated data: a ciphertext moved to another product will not open. */
@@ -151,12 +151,20 @@ export async function reserveKeysForOrder(db: Db, orderId: string): Promise<{ re
 
 /** Puts the order's reserved (never delivered) keys back on the shelf and releases its pending units, in the caller's transaction. */
 export async function releaseKeysInTx(tx: DbTx, orderId: string): Promise<number> {
+  return releaseUnitsInTx(tx, Prisma.sql`order_id = ${orderId}::uuid`);
+}
+
+/**
+ * Puts back the keys of the open (pending or reserved) units `which` selects and releases the
+ * units, in the caller's transaction: a key of a batch quarantined meanwhile goes back
+ * quarantined, not on sale. Returns how many keys went back.
+ */
+export async function releaseUnitsInTx(tx: DbTx, which: Prisma.Sql): Promise<number> {
   const [row] = await tx.$queryRaw<{ released: number }[]>`
     WITH units AS (
       UPDATE order_units SET status = 'released', card_key_id = NULL, source = NULL
-      WHERE order_id = ${orderId}::uuid AND status IN ('pending', 'reserved') RETURNING id
+      WHERE ${which} AND status IN ('pending', 'reserved') RETURNING id
     ), keys AS (
-      -- A key of a batch quarantined meanwhile goes back quarantined, not on sale.
       UPDATE card_keys k SET status = CASE WHEN b.quarantined_at IS NULL THEN 'available' ELSE 'quarantined' END::card_key_status,
              reserved_by_unit_id = NULL, reserved_at = NULL
         FROM card_keys k2 LEFT JOIN key_batches b ON b.id = k2.batch_id

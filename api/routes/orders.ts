@@ -1,5 +1,3 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DurationSchema } from '../../domain/duration';
@@ -20,6 +18,7 @@ import {
 } from '../../store/orders';
 import type { orderWorkflow } from '../../workflows/order';
 import { statusQuery } from '../../workflows/order-messages';
+import { startOnce } from '../../infra/temporal';
 import type { ApiDeps } from '../deps';
 import { callerOf, requireRole } from '../middleware/auth';
 import { idempotencyKeyOf } from '../middleware/idempotency-key';
@@ -75,16 +74,12 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
 
   /** Starts the order's workflow unless it exists (running or finished): safe on every resubmission. */
   async function ensureWorkflow(order: IntakeOrder): Promise<void> {
-    try {
-      await temporal.workflow.start<typeof orderWorkflow>('orderWorkflow', {
-        workflowId: order.workflowId,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [{ orderId: order.id }],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    const args: Parameters<typeof orderWorkflow> = [{ orderId: order.id }];
+    await startOnce(temporal, 'orderWorkflow', {
+      workflowId: order.workflowId,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      args,
+    });
   }
 
   router.post('/', requireRole('order-system'), async (req, res) => {

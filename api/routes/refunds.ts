@@ -3,13 +3,13 @@
 // units, so the same request repeated (or sent ten times at once) is one refund; its answer
 // waits a few seconds for the outcome and otherwise says it is under way.
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { money } from '../../domain/money';
 import { workflowIds } from '../../domain/workflow-ids';
 import type { RefundOutcome, refundWorkflow } from '../../workflows/refund';
+import { startOnce } from '../../infra/temporal';
 import type { ApiDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
 import { parseOr422, Problem, problems } from '../problem';
@@ -49,18 +49,11 @@ export function refundsRouter({ db, temporal, config }: ApiDeps): Router {
     }
     const units = unitIds ? createHash('sha256').update(unitIds.join(',')).digest('hex').slice(0, 32) : 'all';
     const workflowId = workflowIds.refund(order.id, units);
-    let handle;
-    try {
-      handle = await temporal.workflow.start<typeof refundWorkflow>('refundWorkflow', {
-        workflowId,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [{ orderId: order.id, ...(unitIds ? { unitIds } : {}), reason: body.reason, actor: actorOf(req) }],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      handle = temporal.workflow.getHandle<typeof refundWorkflow>(workflowId);
-    }
+    const args: Parameters<typeof refundWorkflow> = [
+      { orderId: order.id, ...(unitIds ? { unitIds } : {}), reason: body.reason, actor: actorOf(req) },
+    ];
+    await startOnce(temporal, 'refundWorkflow', { workflowId, taskQueue: config.TEMPORAL_TASK_QUEUE, args });
+    const handle = temporal.workflow.getHandle<typeof refundWorkflow>(workflowId);
     let outcome: RefundOutcome | null;
     try {
       outcome = await temporal.withDeadline(Date.now() + ANSWER_WITHIN_MS, () => handle.result());

@@ -2,8 +2,6 @@
 // bad. One compensation per unit and incident (the key that failed): the same request again,
 // or ten at once, is the same compensation and the same workflow. The answer waits a few
 // seconds for the outcome, else says it is under way.
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { Router } from 'express';
 import { z } from 'zod';
 import { roleFromDb } from '../../domain/roles';
@@ -11,6 +9,7 @@ import { FreeText } from '../../domain/text';
 import { compensationView } from '../../store/compensation-queries';
 import { CompensationRefused, requestCompensation } from '../../store/compensation/requests';
 import type { compensationWorkflow } from '../../workflows/compensation';
+import { startOnce } from '../../infra/temporal';
 import type { ApiDeps } from '../deps';
 import { actorOf, callerOf, requireRole } from '../middleware/auth';
 import { parseOr422, Problem, problems } from '../problem';
@@ -50,16 +49,12 @@ export function unitCompensationsRouter({ db, temporal, config }: ApiDeps): Rout
     }
     const { compensation, created } = requested;
     if (compensation.status !== 'awaiting_confirmation') {
-      try {
-        await temporal.workflow.start<typeof compensationWorkflow>('compensationWorkflow', {
-          workflowId: compensation.workflowId,
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          args: [{ compensationId: compensation.id }],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      }
+      const args: Parameters<typeof compensationWorkflow> = [{ compensationId: compensation.id }];
+      await startOnce(temporal, 'compensationWorkflow', {
+        workflowId: compensation.workflowId,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args,
+      });
       await temporal
         .withDeadline(Date.now() + ANSWER_WITHIN_MS, () =>
           temporal.workflow.getHandle(compensation.workflowId).result(),

@@ -4,9 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Compensation } from '@prisma/client';
 import { sha256Hex } from '../../infra/crypto';
-import type { Db, DbTx } from '../../infra/db';
+import { type Db, type DbTx, Prisma } from '../../infra/db';
 import { recordAuditInTx } from '../audit';
 import { claimTokenFor } from '../claims';
+import { releaseUnitsInTx } from '../inventory';
 import { checkBadSourceInTx, type QuarantineLimits } from '../quarantine';
 
 export interface CompensationCase {
@@ -185,15 +186,7 @@ export async function abandonReplacement(db: Db, compensationId: string): Promis
   await db.$transaction(async (tx) => {
     const c = await tx.compensation.findUniqueOrThrow({ where: { id: compensationId } });
     if (!c.newUnitId) return;
-    await tx.$executeRaw`
-      WITH u AS (
-        UPDATE order_units SET status = 'released', card_key_id = NULL, source = NULL
-         WHERE id = ${c.newUnitId}::uuid AND status IN ('pending', 'reserved') RETURNING id
-      )
-      UPDATE card_keys k SET status = CASE WHEN b.quarantined_at IS NULL THEN 'available' ELSE 'quarantined' END::card_key_status,
-             reserved_by_unit_id = NULL, reserved_at = NULL
-        FROM card_keys k2 LEFT JOIN key_batches b ON b.id = k2.batch_id
-       WHERE k.id = k2.id AND k.reserved_by_unit_id IN (SELECT id FROM u) AND k.status = 'reserved'`;
+    await releaseUnitsInTx(tx, Prisma.sql`id = ${c.newUnitId}::uuid`);
   });
 }
 
