@@ -5,7 +5,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 import type { OrderStatus } from '../domain/order-status';
 import { reserveKeysForOrder } from '../store/inventory';
-import { beginOrder, closeUnfulfilled, deliverOrder, settleShortfall } from '../store/orders';
+import {
+  type Begun,
+  beginOrder,
+  closeUnfulfilled,
+  deliverOrder,
+  fulfilFromStock,
+  settleShortfall,
+} from '../store/orders';
+import { type OrderRisk } from '../store/risk/assessments';
+import { assessOrderRisk } from './risk';
 import { databaseErrorOf } from '../infra/db';
 import type { ActivityDeps } from './deps';
 
@@ -26,30 +35,60 @@ async function classified<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-export function orderActivities({ db, config, logger }: ActivityDeps) {
+export function orderActivities(deps: ActivityDeps) {
+  const { db, config, logger } = deps;
   const logMove = (moved: boolean, orderId: string, status: OrderStatus, reason?: string) => {
     if (moved) logger.info({ orderId, status, reason }, 'order status changed');
   };
 
+  /** received → fulfilling with the amount held (authorized) once, or → failed when the balance is short. */
+  async function begin(orderId: string, debitKey: string) {
+    const begun = await classified(() => beginOrder(db, orderId, debitKey));
+    if (!begun) {
+      throw ApplicationFailure.create({
+        message: `order ${orderId} not found`,
+        type: FailureType.OrderNotFound,
+        nonRetryable: true,
+      });
+    }
+    logMove(begun.moved, orderId, begun.status, begun.reason);
+    const { moved: _moved, ...rest } = begun;
+    return rest;
+  }
+
   return {
-    /** received → fulfilling with the amount held (authorized) once, or → failed when the balance is short. */
-    async beginOrder(orderId: string, debitKey: string) {
-      const begun = await classified(() => beginOrder(db, orderId, debitKey));
-      if (!begun) {
-        throw ApplicationFailure.create({
-          message: `order ${orderId} not found`,
-          type: FailureType.OrderNotFound,
-          nonRetryable: true,
-        });
-      }
-      logMove(begun.moved, orderId, begun.status, begun.reason);
-      const { moved: _moved, ...rest } = begun;
-      return rest;
+    beginOrder: begin,
+
+    /**
+     * Risk control's verdict and, for an order it lets through, the begin step: the two in one
+     * local activity, as most orders are allowed. An order blocked or held for review is not
+     * begun (`begun` absent); the workflow decides what follows.
+     */
+    async admitOrder(
+      orderId: string,
+      debitKey: string,
+    ): Promise<{ risk: OrderRisk | null; begun?: Omit<Begun, 'moved'> }> {
+      const risk = await classified(() => assessOrderRisk(deps, orderId));
+      if (risk && risk.decision !== 'allow') return { risk };
+      return { risk, begun: await begin(orderId, debitKey) };
     },
 
     /** Binds keys to units; returns how many units are still without one. */
     async reserveKeys(orderId: string): Promise<{ reserved: number; missing: number }> {
       const { reserved, missing } = await classified(() => reserveKeysForOrder(db, orderId));
+      return { reserved, missing: missing.length };
+    },
+
+    /**
+     * Binds keys to units and, when none is missing, delivers the order: both in one round
+     * trip. Returns how many units hold a key and how many are still without one; with none
+     * missing the order is delivered (by this call or an earlier attempt of it).
+     */
+    async fulfilFromStock(orderId: string): Promise<{ reserved: number; missing: number }> {
+      const { reserved, missing, delivered } = await classified(() =>
+        fulfilFromStock(db, config.CLAIM_TOKEN_SECRET, orderId),
+      );
+      logMove(delivered, orderId, 'delivered');
       return { reserved, missing: missing.length };
     },
 

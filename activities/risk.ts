@@ -11,25 +11,35 @@ import type { ActivityDeps } from './deps';
 
 export type { OrderRisk, ReviewOutcome };
 
-export function riskActivities({ db, logger }: ActivityDeps) {
+/**
+ * The order's verdict (recorded once); null for an order already past `received` unassessed.
+ * Also the first half of the order step that admits an order (activities/orders.ts).
+ */
+export async function assessOrderRisk(
+  { db, logger }: Pick<ActivityDeps, 'db' | 'logger'>,
+  orderId: string,
+): Promise<OrderRisk | null> {
+  const gathered = await orderFactsOf(db, orderId);
+  if (!gathered) {
+    throw ApplicationFailure.create({
+      message: `order ${orderId} not found`,
+      type: FailureType.OrderNotFound,
+      nonRetryable: true,
+    });
+  }
+  const { verdict, under } = evaluateUnder(gathered.facts, gathered.policies);
+  const risk = await recordOrderVerdict(db, { orderId, facts: gathered.facts, verdict, policy: under.policy });
+  if (risk && risk.decision !== 'allow') {
+    logger.info({ orderId, decision: risk.decision, score: verdict.score }, 'order flagged by risk control');
+  }
+  return risk;
+}
+
+export function riskActivities(deps: ActivityDeps) {
+  const { db } = deps;
   return {
     /** The order's verdict (recorded once); null for an order already past `received` unassessed. */
-    async assessOrder(orderId: string): Promise<OrderRisk | null> {
-      const gathered = await orderFactsOf(db, orderId);
-      if (!gathered) {
-        throw ApplicationFailure.create({
-          message: `order ${orderId} not found`,
-          type: FailureType.OrderNotFound,
-          nonRetryable: true,
-        });
-      }
-      const { verdict, under } = evaluateUnder(gathered.facts, gathered.policies);
-      const risk = await recordOrderVerdict(db, { orderId, facts: gathered.facts, verdict, policy: under.policy });
-      if (risk && risk.decision !== 'allow') {
-        logger.info({ orderId, decision: risk.decision, score: verdict.score }, 'order flagged by risk control');
-      }
-      return risk;
-    },
+    assessOrder: (orderId: string): Promise<OrderRisk | null> => assessOrderRisk(deps, orderId),
 
     /** Decides the review once; returns the decision that stands (this one, or the one made first). */
     async decideReview(input: {

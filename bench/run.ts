@@ -282,7 +282,10 @@ async function orderShape(client: Client, workflowId: string): Promise<Step[]> {
   const { EventType } = temporal.api.enums.v1;
   const steps: Step[] = [];
   for (const event of (await handle.fetchHistory()).events ?? []) {
-    if (event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED) steps.push('local');
+    // Local activities are recorded as markers; so are patch decisions (`core_patch`), which are not calls.
+    const marker = event.markerRecordedEventAttributes?.markerName;
+    if (event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && marker === 'core_local_activity')
+      steps.push('local');
     if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) steps.push('regular');
   }
   return steps;

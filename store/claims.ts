@@ -1,6 +1,7 @@
 // One-time claim links. The token is derived (HMAC under CLAIM_TOKEN_SECRET) from the order
 // id and a random nonce, so the API can show the link again without storing the token; the
 // database holds only the nonce and the token's SHA-256, useless without the secret.
+import { randomBytes } from 'node:crypto';
 import type { Keyring } from '../infra/crypto';
 import { hmacHex, sha256Hex } from '../infra/crypto';
 import type { Db } from '../infra/db';
@@ -9,6 +10,12 @@ import { openKey } from './inventory';
 
 export function claimTokenFor(secret: string, orderId: string, nonce: string): string {
   return hmacHex(secret, `claim:${orderId}:${nonce}`);
+}
+
+/** A fresh claim link for an order (or a compensation): the nonce and the hash to store of its token. */
+export function newClaimToken(secret: string, ownerId: string): { nonce: string; tokenHash: string } {
+  const nonce = randomBytes(16).toString('hex');
+  return { nonce, tokenHash: sha256Hex(claimTokenFor(secret, ownerId, nonce)) };
 }
 
 export type ClaimOutcome =

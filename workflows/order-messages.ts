@@ -5,7 +5,19 @@ import type { OrderStatus } from '../domain/order-status';
 
 export interface OrderInput {
   orderId: string;
+  /**
+   * The shape of the workflow this order runs, chosen by whoever starts it and kept in the
+   * start event, so a replay takes the same branches. Absent: orders started before version 2,
+   * which choose by patch markers. See docs/workflow-changes.md.
+   */
+  version?: number;
 }
+
+/**
+ * The order workflow's current version. 2: most orders take two local activities, admit
+ * (risk control, then begin) and fulfil from stock (reserve, then deliver).
+ */
+export const ORDER_WORKFLOW_VERSION = 2;
 
 export type OrderStep =
   | 'recording'

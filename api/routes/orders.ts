@@ -17,7 +17,7 @@ import {
   InvalidAccount,
 } from '../../store/orders';
 import type { orderWorkflow } from '../../workflows/order';
-import { statusQuery } from '../../workflows/order-messages';
+import { ORDER_WORKFLOW_VERSION, statusQuery } from '../../workflows/order-messages';
 import { startOnce } from '../../infra/temporal';
 import type { ApiDeps } from '../deps';
 import { callerOf, requireRole } from '../middleware/auth';
@@ -74,7 +74,7 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
 
   /** Starts the order's workflow unless it exists (running or finished): safe on every resubmission. */
   async function ensureWorkflow(order: IntakeOrder): Promise<void> {
-    const args: Parameters<typeof orderWorkflow> = [{ orderId: order.id }];
+    const args: Parameters<typeof orderWorkflow> = [{ orderId: order.id, version: ORDER_WORKFLOW_VERSION }];
     await startOnce(temporal, 'orderWorkflow', {
       workflowId: order.workflowId,
       taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -1,12 +1,10 @@
 // The compensation's database steps. Each is one transaction acting only from the state it
 // expects, so a retried or replayed step finds its own earlier effect: the bad key is voided
 // once, one replacement unit is made per compensation, and the outcome is recorded once.
-import { randomBytes } from 'node:crypto';
 import type { Compensation } from '@prisma/client';
-import { sha256Hex } from '../../infra/crypto';
 import { type Db, type DbTx, Prisma } from '../../infra/db';
 import { recordAuditInTx } from '../audit';
-import { claimTokenFor } from '../claims';
+import { newClaimToken } from '../claims';
 import { releaseUnitsInTx } from '../inventory';
 import { checkBadSourceInTx, type QuarantineLimits } from '../quarantine';
 
@@ -165,7 +163,7 @@ export async function deliverReplacement(db: Db, claimSecret: string, compensati
     }
     await tx.$executeRaw`UPDATE order_units SET status = 'replaced', reason = ${c.reason}
                           WHERE id = ${c.unitId}::uuid AND status = 'delivered'`;
-    const nonce = randomBytes(16).toString('hex');
+    const { nonce, tokenHash } = newClaimToken(claimSecret, compensationId);
     await tx.compensation.update({
       where: { id: compensationId },
       data: {
@@ -173,7 +171,7 @@ export async function deliverReplacement(db: Db, claimSecret: string, compensati
         outcome: 'reissued',
         completedAt: new Date(),
         claimNonce: nonce,
-        claimTokenHash: sha256Hex(claimTokenFor(claimSecret, compensationId, nonce)),
+        claimTokenHash: tokenHash,
       },
     });
     await auditOutcomeInTx(tx, c, 'reissued');

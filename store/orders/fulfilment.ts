@@ -3,11 +3,9 @@
 // earlier effect, or a later status, and does nothing more. The hot ones are database
 // functions (prisma/migrations/*_order_step_functions): one round trip, plans cached.
 // Names ending in InTx run inside the caller's transaction; the others open their own.
-import { randomBytes } from 'node:crypto';
 import type { OrderStatus } from '@prisma/client';
-import { sha256Hex } from '../../infra/crypto';
 import { type Db, type DbTx, sqlOf } from '../../infra/db';
-import { claimTokenFor } from '../claims';
+import { newClaimToken } from '../claims';
 import { releaseKeysInTx } from '../inventory';
 import { settleOrderMoneyInTx } from '../ledger';
 import { closeOpenReviewsInTx } from '../risk/reviews';
@@ -49,14 +47,33 @@ export async function beginOrder(db: Db, orderId: string, debitKey: string): Pro
  * an order that has one keeps it. Returns whether it moved the order.
  */
 export async function deliverOrder(db: Db, claimSecret: string, orderId: string): Promise<boolean> {
-  const nonce = randomBytes(16).toString('hex');
-  const tokenHash = sha256Hex(claimTokenFor(claimSecret, orderId, nonce));
+  const { nonce, tokenHash } = newClaimToken(claimSecret, orderId);
   const [row] = await sqlOf(db).rows<{ moved: boolean }>('SELECT deliver_order($1, $2, $3) AS moved', [
     orderId,
     nonce,
     tokenHash,
   ]);
   return row!.moved;
+}
+
+/**
+ * An own-stock order's reservation and delivery in one round trip (the `fulfil_from_stock`
+ * database function): a key bound to every pending unit, then, when none is missing, the
+ * order delivered as `deliverOrder` does. Returns how many units hold a key, the ids of
+ * those still without one, and whether this call delivered the order (false on a retry
+ * that finds it delivered).
+ */
+export async function fulfilFromStock(
+  db: Db,
+  claimSecret: string,
+  orderId: string,
+): Promise<{ reserved: number; missing: string[]; delivered: boolean }> {
+  const { nonce, tokenHash } = newClaimToken(claimSecret, orderId);
+  const [row] = await sqlOf(db).rows<{ reserved: number; missing: string[]; delivered: boolean }>(
+    'SELECT * FROM fulfil_from_stock($1, $2, $3)',
+    [orderId, nonce, tokenHash],
+  );
+  return row!;
 }
 
 type Settled = { status: OrderStatus; moved: boolean };
@@ -167,11 +184,8 @@ export async function settleShortfall(
       )
       UPDATE card_keys SET status = 'delivered', delivered_at = now()
        WHERE id IN (SELECT card_key_id FROM units) AND status = 'reserved'`;
-    const nonce = randomBytes(16).toString('hex');
-    await tx.order.update({
-      where: { id: orderId },
-      data: { claimNonce: nonce, claimTokenHash: sha256Hex(claimTokenFor(claimSecret, orderId, nonce)) },
-    });
+    const { nonce, tokenHash } = newClaimToken(claimSecret, orderId);
+    await tx.order.update({ where: { id: orderId }, data: { claimNonce: nonce, claimTokenHash: tokenHash } });
     return {
       status: 'partially_delivered',
       moved: await transitionOrderInTx(tx, orderId, 'partially_delivered', input.reason),

@@ -68,7 +68,7 @@ async function settleStale() {
 }
 
 test('cancelled while charging: failed, nothing charged, nothing reserved', async () => {
-  const { ctx, order, outcome, ledger, product } = await cancelAt('beginOrder');
+  const { ctx, order, outcome, ledger, product } = await cancelAt('admitOrder');
   await settleStale();
   expect(outcome).toBe('cancelled');
   expect(order.status).toBe('failed');
@@ -79,27 +79,32 @@ test('cancelled while charging: failed, nothing charged, nothing reserved', asyn
   expect((await ctx.api.get('/v1/balance')).body.available.minor).toBe(10 * PRICE);
 });
 
-test.each([
-  ['reserving', 'reserveKeys'],
-  ['delivering', 'deliverOrder'],
-])('cancelled while %s: refunded once with reason cancelled, keys back on the shelf', async (_step, activity) => {
-  const { ctx, order, outcome, product } = await cancelAt(activity);
-  await settleStale();
-  expect(outcome).toBe('cancelled');
-  expect(order.status).toBe('refunded');
-  expect(order.history.map((h: { status: string }) => h.status)).toEqual(['received', 'fulfilling', 'refunded']);
-  expect(order.history.at(-1).reason).toBe('cancelled');
-  const kinds = (await stack.db.ledgerTransaction.findMany({ where: { orderId: order.id } })).map((e) => e.kind).sort();
-  expect(kinds).toEqual(['hold', 'release']);
-  expect(await stack.db.cardKey.count({ where: { productId: product.id, status: 'available' } })).toBe(2);
-  expect(await stack.db.orderUnit.count({ where: { orderId: order.id, cardKeyId: { not: null } } })).toBe(0);
-  expect((await ctx.api.get('/v1/balance')).body.available.minor).toBe(10 * PRICE);
-  // The refund is announced like any terminal status.
-  await waitFor(
-    () => receiver.received.some((w) => w.body.id === `evt_${order.id}_refunded`),
-    'the order.refunded webhook',
-  );
-});
+// An own-stock order reserves and delivers in one step (fulfilFromStock): a cancel while it
+// is held races the reservation and the delivery (the same deliver_order a supplier-bought
+// order's own delivering step runs).
+test.each([['reserving and delivering', 'fulfilFromStock']])(
+  'cancelled while %s: refunded once with reason cancelled, keys back on the shelf',
+  async (_step, activity) => {
+    const { ctx, order, outcome, product } = await cancelAt(activity);
+    await settleStale();
+    expect(outcome).toBe('cancelled');
+    expect(order.status).toBe('refunded');
+    expect(order.history.map((h: { status: string }) => h.status)).toEqual(['received', 'fulfilling', 'refunded']);
+    expect(order.history.at(-1).reason).toBe('cancelled');
+    const kinds = (await stack.db.ledgerTransaction.findMany({ where: { orderId: order.id } }))
+      .map((e) => e.kind)
+      .sort();
+    expect(kinds).toEqual(['hold', 'release']);
+    expect(await stack.db.cardKey.count({ where: { productId: product.id, status: 'available' } })).toBe(2);
+    expect(await stack.db.orderUnit.count({ where: { orderId: order.id, cardKeyId: { not: null } } })).toBe(0);
+    expect((await ctx.api.get('/v1/balance')).body.available.minor).toBe(10 * PRICE);
+    // The refund is announced like any terminal status.
+    await waitFor(
+      () => receiver.received.some((w) => w.body.id === `evt_${order.id}_refunded`),
+      'the order.refunded webhook',
+    );
+  },
+);
 
 test('cancelled after delivery (while notifying): stays delivered, announced, not refunded', async () => {
   const { order, outcome, handle } = await cancelAt('notifyOrderStatus');

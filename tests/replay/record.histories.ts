@@ -81,7 +81,9 @@ async function record(
   await waitForTerminal(ctx.api, accepted.body.id, 60_000);
   const handle = stack.deps.temporal.workflow.getHandle(workflowId);
   await handle.result().catch(() => undefined); // cancelled ones fail; the history is what matters
-  const file = path.join(DIR, `${new Date().toISOString().slice(0, 10)}-${name}.json`);
+  // HISTORY_LABEL names a shape recorded on a day that already has files (e.g. `lean`).
+  const label = process.env.HISTORY_LABEL ? `${process.env.HISTORY_LABEL}-` : '';
+  const file = path.join(DIR, `${new Date().toISOString().slice(0, 10)}-${label}${name}.json`);
   const history = temporal.api.history.v1.History.fromObject(await handle.fetchHistory());
   const json = temporal.api.history.v1.History.toObject(history, { enums: String, longs: String, bytes: String });
   writeFileSync(file, `${JSON.stringify(json, null, 1)}\n`);
@@ -93,14 +95,14 @@ test('record order histories', async () => {
   await record('refunded-out-of-stock', { stock: 1, topUp: 10 * PRICE, quantity: 2, webhook: true });
   await record('failed-insufficient-balance', { stock: 1, topUp: PRICE / 2, webhook: true });
   await record('cancelled-while-reserving', { stock: 1, topUp: 10 * PRICE, webhook: true }, async (workflowId) => {
-    const held = gate.hold(workflowId, 'reserveKeys');
+    const held = gate.hold(workflowId, 'fulfilFromStock');
     await waitFor(held.reached, 'the reservation step');
     await stack.deps.temporal.workflow.getHandle(workflowId).cancel();
     await new Promise((r) => setTimeout(r, 10_000)); // the held local activity's workflow task heartbeats after ~8 s
     held.open();
   });
   await record('retried-step', { stock: 1, topUp: 10 * PRICE }, async (workflowId) => {
-    const held = gate.hold(workflowId, 'reserveKeys');
+    const held = gate.hold(workflowId, 'fulfilFromStock');
     await waitFor(held.reached, 'the reservation step');
     await stack.db.$executeRawUnsafe(`
       CREATE OR REPLACE FUNCTION record_fault() RETURNS trigger LANGUAGE plpgsql AS $$
