@@ -1,8 +1,10 @@
-// IP geolocation from geoip-lite's bundled database: an in-memory lookup, no network calls,
-// so it may run inside the facts query's activity without a timeout of its own.
+// IP geolocation from geoip-lite's bundled database: an in-memory lookup, no network calls.
+// Importing it loads about 150 MB of data into the process, so only the API imports it: an
+// order's address is located at intake and stored with the order (orders.buyer_geo), and
+// the worker's risk facts read it from there.
 import { lookup } from 'geoip-lite';
 import type { Geo, IpFacts } from '../domain/risk/facts';
-import { ipKind, networkOf, normalizeIp } from '../domain/risk/geo';
+import { ipFactsOf, ipKind, normalizeIp } from '../domain/risk/geo';
 
 // A record without a radius is at best a country centroid; a country-sized radius keeps
 // travel speeds from treating it as a precise position.
@@ -20,11 +22,5 @@ export function locateIp(ip: string): Geo | null {
 }
 
 export function ipFacts(ip: string): IpFacts {
-  const kind = ipKind(ip);
-  return {
-    ip,
-    kind,
-    network: networkOf(ip) ?? ip,
-    geo: kind === 'public' ? locateIp(ip) : null,
-  };
+  return ipFactsOf(ip, ipKind(ip) === 'public' ? locateIp(ip) : null);
 }

@@ -23,6 +23,7 @@ import type { ApiDeps } from '../deps';
 import { callerOf, requireRole } from '../middleware/auth';
 import { idempotencyKeyOf } from '../middleware/idempotency-key';
 import { outboundUrlOr422, parseOr422, Problem, problems } from '../problem';
+import { ipFacts } from '../../infra/geoip';
 import { parseAllowList } from '../../infra/outbound-url';
 import { SkuSchema } from './products';
 
@@ -94,7 +95,7 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
     const client = callerOf(req);
     let result: Awaited<ReturnType<typeof createOrder>>;
     try {
-      result = await createOrder(db, client.id, body, idempotencyKey);
+      result = await createOrder(db, client.id, body, { idempotencyKey, buyerGeo: ipFacts(body.buyer.ip).geo });
     } catch (err) {
       if (err instanceof UnknownSkus) throw new Problem(422, 'unknown_sku', err.message);
       if (err instanceof InvalidAccount) {

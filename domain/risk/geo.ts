@@ -1,7 +1,7 @@
 // Geometry and address arithmetic for the risk rules: pure, no lookups. IPv6 needs 128-bit
 // arithmetic, so addresses are BigInts throughout (IPv4 too, to share one code path).
 import { isIP } from 'node:net';
-import type { Geo, IpKind } from './facts';
+import type { Geo, IpFacts, IpKind } from './facts';
 
 const EARTH_RADIUS_KM = 6371;
 const MS_PER_HOUR = 3_600_000;
@@ -171,4 +171,13 @@ export function networkOf(ip: string): string | null {
 export function normalizeIp(ip: string): string | null {
   const address = parseAddress(ip);
   return address && formatAddress(address);
+}
+
+/**
+ * An address's facts, with its location as found by a lookup elsewhere (infra/geoip.ts, at
+ * intake for an order's address): only a public address keeps one.
+ */
+export function ipFactsOf(ip: string, geo: Geo | null): IpFacts {
+  const kind = ipKind(ip);
+  return { ip, kind, network: networkOf(ip) ?? ip, geo: kind === 'public' ? geo : null };
 }

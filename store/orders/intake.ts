@@ -1,6 +1,7 @@
 // Order intake: an order and its units recorded once per (client, externalOrderId) or
 // Idempotency-Key; a different body under the same ids is a conflict.
 import type { Order, Product } from '@prisma/client';
+import type { Geo } from '../../domain/risk/facts';
 import { sha256Hex } from '../../infra/crypto';
 import type { Db, DbTx } from '../../infra/db';
 import { isUniqueViolation, sqlOf } from '../../infra/db';
@@ -97,8 +98,13 @@ export async function createOrder(
   db: Db,
   clientId: string,
   request: OrderRequest,
-  idempotencyKey?: string,
+  options: {
+    idempotencyKey?: string | undefined;
+    /** Where the buyer's address is (the API locates it: the worker loads no geo database). */
+    buyerGeo: Geo | null;
+  },
 ): Promise<{ order: IntakeOrder; created: boolean }> {
+  const { idempotencyKey, buyerGeo } = options;
   const requestHash = requestHashOf(request);
   const skus = [...new Set(request.items.map((i) => i.sku))];
   // The resubmission check and the catalogue in one round trip.
@@ -133,10 +139,10 @@ export async function createOrder(
       `WITH created AS (
          INSERT INTO orders (id, client_id, external_order_id, idempotency_key, request_hash, buyer_id, buyer_ip,
                              buyer_device_id, callback_url, amount_minor, currency, workflow_id, allow_partial,
-                             payment_method, unit_count, updated_at)
+                             payment_method, unit_count, buyer_geo, updated_at)
          VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $17,
                  CASE WHEN $19::text IS NULL THEN 'balance' ELSE 'stripe' END::payment_method,
-                 (SELECT sum(q) FROM unnest($15::int[]) AS q), now())
+                 (SELECT sum(q) FROM unnest($15::int[]) AS q), $20, now())
          RETURNING id
        ), payment AS (
          INSERT INTO provider_payments (id, order_id, provider, method_ref, amount_minor, currency)
@@ -175,6 +181,7 @@ export async function createOrder(
         request.allowPartial ?? false,
         items.map((i) => i.account ?? null),
         request.payment?.method === 'stripe' ? request.payment.paymentMethodId : null,
+        buyerGeo === null ? null : JSON.stringify(buyerGeo),
       ],
     );
     return {

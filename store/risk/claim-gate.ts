@@ -6,7 +6,7 @@
 import { evaluateUnder } from '../../domain/risk/rules';
 import type { Db } from '../../infra/db';
 import { isUniqueViolation } from '../../infra/db';
-import { claimFactsOf } from './facts';
+import { claimFactsOf } from './claim-facts';
 import { decideReview } from './reviews';
 
 export type ClaimGate = { kind: 'reveal' } | { kind: 'under_review'; reviewId: string } | { kind: 'rejected' };

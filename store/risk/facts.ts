@@ -1,11 +1,11 @@
 // The facts risk rules judge, gathered by indexed SQL over the platform's own tables in one
 // round trip (counts, never rows, come back to Node). Windows end at the order's own intake
 // time and include it, so a retried or replayed assessment sees exactly the same facts.
-import type { ClaimFacts, OrderFacts, WindowCounts } from '../../domain/risk/facts';
+import type { Geo, OrderFacts, WindowCounts } from '../../domain/risk/facts';
+import { ipFactsOf } from '../../domain/risk/geo';
 import { type RiskPolicy, RiskPolicySchema } from '../../domain/risk/policy';
 import type { Db } from '../../infra/db';
 import { sqlOf } from '../../infra/db';
-import { ipFacts } from '../../infra/geoip';
 
 // How many of a key's most recent orders a window counts: every limit a policy sets is far
 // below it, so counts that saturate here decide the same, and one busy key (a carrier's NAT
@@ -51,7 +51,7 @@ const ORDER_FACTS_SQL = `
                                    AND x.created_at > o.created_at - interval '31 days'
                                    AND x.created_at <= o.created_at - interval '24 hours')))
             FROM (SELECT DISTINCT sku FROM order_items WHERE order_id = o.id) s) AS sku_history,
-         (SELECT json_build_object('at', x.created_at, 'ip', x.buyer_ip) FROM orders x
+         (SELECT json_build_object('at', x.created_at, 'ip', x.buyer_ip, 'geo', x.buyer_geo) FROM orders x
            WHERE x.buyer_id = o.buyer_id AND x.created_at < o.created_at ORDER BY x.created_at DESC LIMIT 1) AS previous,
          (SELECT COALESCE(json_agg(json_build_object('list', e.list, 'kind', e.kind, 'value', e.value, 'note', e.note)), '[]')
             FROM risk_list_entries e
@@ -83,7 +83,7 @@ interface OrderFactsRow {
   v_network: Counted;
   unclaimed: number;
   sku_history: { sku: string; units24h: string | number; dailyAverage30d: string | number }[];
-  previous: { at: string; ip: string } | null;
+  previous: { at: string; ip: string; geo: Geo | null } | null;
   lists: OrderFacts['lists'];
   policies: { sku: string; policy: unknown }[];
 }
@@ -93,9 +93,13 @@ export async function orderFactsOf(
   db: Db,
   orderId: string,
 ): Promise<{ facts: OrderFacts; policies: { sku: string; policy: RiskPolicy }[] } | null> {
-  const [address] = await sqlOf(db).rows<{ buyer_ip: string }>('SELECT buyer_ip FROM orders WHERE id = $1', [orderId]);
+  // Located at intake (orders.buyer_geo): the worker loads no geo database.
+  const [address] = await sqlOf(db).rows<{ buyer_ip: string; buyer_geo: Geo | null }>(
+    'SELECT buyer_ip, buyer_geo FROM orders WHERE id = $1',
+    [orderId],
+  );
   if (!address) return null;
-  const ip = ipFacts(address.buyer_ip);
+  const ip = ipFactsOf(address.buyer_ip, address.buyer_geo);
   const [row] = await sqlOf(db).rows<OrderFactsRow>(
     ORDER_FACTS_SQL,
     [orderId, ip.kind === 'public'],
@@ -122,52 +126,9 @@ export async function orderFactsOf(
       units24h: Number(s.units24h),
       dailyAverage30d: Number(s.dailyAverage30d),
     })),
-    previous: row.previous ? { at: new Date(row.previous.at).toISOString(), ip: ipFacts(row.previous.ip) } : null,
-    lists: row.lists,
-  };
-  const policies = row.policies.map((p) => ({ sku: p.sku, policy: RiskPolicySchema.parse(p.policy) }));
-  return { facts, policies };
-}
-
-const CLAIM_FACTS_SQL = `
-  SELECT o.id, o.created_at, o.buyer_id, o.buyer_device_id, o.buyer_ip,
-         (SELECT COALESCE(json_agg(json_build_object('list', e.list, 'kind', e.kind, 'value', e.value, 'note', e.note)), '[]')
-            FROM risk_list_entries e
-           WHERE (e.kind = 'buyer' AND e.value = o.buyer_id)
-              OR (e.kind = 'device' AND e.value = o.buyer_device_id)
-              OR (e.kind = 'ip' AND e.value::cidr >>= $2::inet)) AS lists,
-         (SELECT json_agg(json_build_object('sku', i.sku, 'policy', COALESCE(p.policy, d.policy)))
-            FROM order_items i
-            LEFT JOIN risk_policies p ON p.product_id = i.product_id
-            CROSS JOIN (SELECT policy FROM risk_policies WHERE product_id IS NULL) d
-           WHERE i.order_id = o.id) AS policies
-    FROM orders o WHERE o.id = $1`;
-
-/** The facts of a claim from `ip` at `at` on an order; null when the order does not exist. */
-export async function claimFactsOf(
-  db: Db,
-  input: { orderId: string; ip: string; at: Date },
-): Promise<{ facts: ClaimFacts; policies: { sku: string; policy: RiskPolicy }[] } | null> {
-  // A claim address that is not an address (a proxy's odd header) still gets judged: as unknown.
-  const inet = ipFacts(input.ip).kind === 'invalid' ? '0.0.0.0' : input.ip;
-  const [row] = await sqlOf(db).rows<{
-    id: string;
-    created_at: Date;
-    buyer_id: string;
-    buyer_device_id: string | null;
-    buyer_ip: string;
-    lists: ClaimFacts['lists'];
-    policies: { sku: string; policy: unknown }[];
-  }>(CLAIM_FACTS_SQL, [input.orderId, inet]);
-  if (!row) return null;
-  const facts: ClaimFacts = {
-    kind: 'claim',
-    at: input.at.toISOString(),
-    orderId: row.id,
-    buyer: { id: row.buyer_id, deviceId: row.buyer_device_id },
-    ip: ipFacts(input.ip),
-    orderIp: ipFacts(row.buyer_ip),
-    orderAt: row.created_at.toISOString(),
+    previous: row.previous
+      ? { at: new Date(row.previous.at).toISOString(), ip: ipFactsOf(row.previous.ip, row.previous.geo) }
+      : null,
     lists: row.lists,
   };
   const policies = row.policies.map((p) => ({ sku: p.sku, policy: RiskPolicySchema.parse(p.policy) }));

@@ -449,6 +449,36 @@ describe('lists', () => {
   });
 });
 
+describe('order addresses', () => {
+  test("located once at intake and read by the facts query, with the previous order's location", async () => {
+    const shop = await shopWithStock(stack, { stock: 0, topUp: 100_000 });
+    const buyer = { id: `traveller-${randomUUID().slice(0, 8)}` };
+    const first = await shop.api.post('/v1/orders', {
+      ...orderBody(shop.sku),
+      buyer: { ...buyer, ip: '81.2.69.142' }, // London
+    });
+    const second = await shop.api.post('/v1/orders', {
+      ...orderBody(shop.sku),
+      buyer: { ...buyer, ip: '61.135.169.7' }, // Beijing
+    });
+    expect([first.status, second.status]).toEqual([202, 202]);
+    const stored = await stack.db.order.findUniqueOrThrow({ where: { id: first.body.id } });
+    expect(stored.buyerGeo).toMatchObject({ country: 'GB' });
+
+    const found = await orderFactsOf(stack.db, second.body.id);
+    expect(found?.facts.ip).toMatchObject({ ip: '61.135.169.7', kind: 'public', geo: { country: 'CN' } });
+    expect(found?.facts.previous?.ip).toMatchObject({ ip: '81.2.69.142', geo: { country: 'GB' } });
+  });
+
+  test('a non-public address has no location', async () => {
+    const shop = await shopWithStock(stack, { stock: 0, topUp: 100_000 });
+    const placed = await shop.api.post('/v1/orders', orderBody(shop.sku)); // 203.0.113.7, documentation range
+    const stored = await stack.db.order.findUniqueOrThrow({ where: { id: placed.body.id } });
+    expect(stored.buyerGeo).toBeNull();
+    expect((await orderFactsOf(stack.db, placed.body.id))?.facts.ip).toMatchObject({ kind: 'reserved', geo: null });
+  });
+});
+
 describe('simulation', () => {
   const LONDON: Geo = { country: 'GB', lat: 51.5074, lon: -0.1278, accuracyKm: 10 };
   const LONDON_IP: IpFacts = { ip: '81.2.69.142', kind: 'public', network: '81.2.69.0/24', geo: LONDON };

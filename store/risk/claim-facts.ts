@@ -1,0 +1,52 @@
+// The facts of a claim on an order, for the claim gate (API): the claim's address and the
+// order's, located by geoip-lite here (the API loads it), the risk lists they hit, and the
+// policies of the order's SKUs.
+import type { ClaimFacts } from '../../domain/risk/facts';
+import { type RiskPolicy, RiskPolicySchema } from '../../domain/risk/policy';
+import { type Db, sqlOf } from '../../infra/db';
+import { ipFacts } from '../../infra/geoip';
+
+const CLAIM_FACTS_SQL = `
+  SELECT o.id, o.created_at, o.buyer_id, o.buyer_device_id, o.buyer_ip,
+         (SELECT COALESCE(json_agg(json_build_object('list', e.list, 'kind', e.kind, 'value', e.value, 'note', e.note)), '[]')
+            FROM risk_list_entries e
+           WHERE (e.kind = 'buyer' AND e.value = o.buyer_id)
+              OR (e.kind = 'device' AND e.value = o.buyer_device_id)
+              OR (e.kind = 'ip' AND e.value::cidr >>= $2::inet)) AS lists,
+         (SELECT json_agg(json_build_object('sku', i.sku, 'policy', COALESCE(p.policy, d.policy)))
+            FROM order_items i
+            LEFT JOIN risk_policies p ON p.product_id = i.product_id
+            CROSS JOIN (SELECT policy FROM risk_policies WHERE product_id IS NULL) d
+           WHERE i.order_id = o.id) AS policies
+    FROM orders o WHERE o.id = $1`;
+
+/** The facts of a claim from `ip` at `at` on an order; null when the order does not exist. */
+export async function claimFactsOf(
+  db: Db,
+  input: { orderId: string; ip: string; at: Date },
+): Promise<{ facts: ClaimFacts; policies: { sku: string; policy: RiskPolicy }[] } | null> {
+  // A claim address that is not an address (a proxy's odd header) still gets judged: as unknown.
+  const inet = ipFacts(input.ip).kind === 'invalid' ? '0.0.0.0' : input.ip;
+  const [row] = await sqlOf(db).rows<{
+    id: string;
+    created_at: Date;
+    buyer_id: string;
+    buyer_device_id: string | null;
+    buyer_ip: string;
+    lists: ClaimFacts['lists'];
+    policies: { sku: string; policy: unknown }[];
+  }>(CLAIM_FACTS_SQL, [input.orderId, inet]);
+  if (!row) return null;
+  const facts: ClaimFacts = {
+    kind: 'claim',
+    at: input.at.toISOString(),
+    orderId: row.id,
+    buyer: { id: row.buyer_id, deviceId: row.buyer_device_id },
+    ip: ipFacts(input.ip),
+    orderIp: ipFacts(row.buyer_ip),
+    orderAt: row.created_at.toISOString(),
+    lists: row.lists,
+  };
+  const policies = row.policies.map((p) => ({ sku: p.sku, policy: RiskPolicySchema.parse(p.policy) }));
+  return { facts, policies };
+}
