@@ -12,6 +12,7 @@ import { DEV_SECRETS } from '../../infra/config';
 import { dropDatabase, ensureDatabase } from '../../infra/db';
 import { databaseUrl } from '../../infra/database-url';
 import { ROOT } from './node-ts';
+import { lowerPriority } from './priority';
 import { type DevServer, startTemporalDevServer, stopChild } from './temporal-dev-server';
 
 export async function freePort(): Promise<number> {
@@ -102,6 +103,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
   const workers: ChildProcess[] = [];
   const startWorker = async () => {
     const child = spawnChild(`worker-${workers.length}`, 'workers/main.ts');
+    lowerPriority(child.pid);
     workers.push(child);
     await waitForPoller(server.address, taskQueue, child);
   };
