@@ -12,7 +12,6 @@ import { DEV_SECRETS } from '../../infra/config';
 import { dropDatabase, ensureDatabase } from '../../infra/db';
 import { databaseUrl } from '../../infra/database-url';
 import { ROOT } from './node-ts';
-import { lowerPriority } from './priority';
 import { type DevServer, startTemporalDevServer, stopChild } from './temporal-dev-server';
 
 export async function freePort(): Promise<number> {
@@ -103,7 +102,6 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
   const workers: ChildProcess[] = [];
   const startWorker = async () => {
     const child = spawnChild(`worker-${workers.length}`, 'workers/main.ts');
-    lowerPriority(child.pid);
     workers.push(child);
     await waitForPoller(server.address, taskQueue, child);
   };
