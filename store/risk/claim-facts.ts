@@ -5,19 +5,12 @@ import type { ClaimFacts } from '../../domain/risk/facts';
 import { type RiskPolicy, RiskPolicySchema } from '../../domain/risk/policy';
 import { type Db, sqlOf } from '../../infra/db';
 import { ipFacts } from '../../infra/geoip';
+import { listHitsOf, POLICIES_OF_ORDER } from './facts';
 
 const CLAIM_FACTS_SQL = `
   SELECT o.id, o.created_at, o.buyer_id, o.buyer_device_id, o.buyer_ip,
-         (SELECT COALESCE(json_agg(json_build_object('list', e.list, 'kind', e.kind, 'value', e.value, 'note', e.note)), '[]')
-            FROM risk_list_entries e
-           WHERE (e.kind = 'buyer' AND e.value = o.buyer_id)
-              OR (e.kind = 'device' AND e.value = o.buyer_device_id)
-              OR (e.kind = 'ip' AND e.value::cidr >>= $2::inet)) AS lists,
-         (SELECT json_agg(json_build_object('sku', i.sku, 'policy', COALESCE(p.policy, d.policy)))
-            FROM order_items i
-            LEFT JOIN risk_policies p ON p.product_id = i.product_id
-            CROSS JOIN (SELECT policy FROM risk_policies WHERE product_id IS NULL) d
-           WHERE i.order_id = o.id) AS policies
+         ${listHitsOf('$2::inet')} AS lists,
+         ${POLICIES_OF_ORDER} AS policies
     FROM orders o WHERE o.id = $1`;
 
 /** The facts of a claim from `ip` at `at` on an order; null when the order does not exist. */

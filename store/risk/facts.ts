@@ -29,6 +29,25 @@ function windowCounts(column: 'buyer_id' | 'buyer_device_id' | 'buyer_ip' | 'buy
                     ORDER BY x.created_at DESC LIMIT ${COUNT_CAP}) x)`;
 }
 
+/**
+ * The allow/deny list entries an order's buyer, device or an address hit (`address`: an
+ * inet expression: the order's own, or a claim's), as a JSON array; `o` is the order.
+ */
+export function listHitsOf(address: string): string {
+  return `(SELECT COALESCE(json_agg(json_build_object('list', e.list, 'kind', e.kind, 'value', e.value, 'note', e.note)), '[]')
+            FROM risk_list_entries e
+           WHERE (e.kind = 'buyer' AND e.value = o.buyer_id)
+              OR (e.kind = 'device' AND e.value = o.buyer_device_id)
+              OR (e.kind = 'ip' AND e.value::cidr >>= ${address}))`;
+}
+
+/** The policy of each of order `o`'s SKUs (its own, or the default), as a JSON array. */
+export const POLICIES_OF_ORDER = `(SELECT json_agg(json_build_object('sku', i.sku, 'policy', COALESCE(p.policy, d.policy)))
+            FROM order_items i
+            LEFT JOIN risk_policies p ON p.product_id = i.product_id
+            CROSS JOIN (SELECT policy FROM risk_policies WHERE product_id IS NULL) d
+           WHERE i.order_id = o.id)`;
+
 const ORDER_FACTS_SQL = `
   SELECT o.created_at, o.buyer_id, o.buyer_device_id, o.buyer_ip,
          (SELECT json_agg(json_build_object('sku', i.sku, 'units', i.quantity) ORDER BY i.position)
@@ -53,16 +72,8 @@ const ORDER_FACTS_SQL = `
             FROM (SELECT DISTINCT sku FROM order_items WHERE order_id = o.id) s) AS sku_history,
          (SELECT json_build_object('at', x.created_at, 'ip', x.buyer_ip, 'geo', x.buyer_geo) FROM orders x
            WHERE x.buyer_id = o.buyer_id AND x.created_at < o.created_at ORDER BY x.created_at DESC LIMIT 1) AS previous,
-         (SELECT COALESCE(json_agg(json_build_object('list', e.list, 'kind', e.kind, 'value', e.value, 'note', e.note)), '[]')
-            FROM risk_list_entries e
-           WHERE (e.kind = 'buyer' AND e.value = o.buyer_id)
-              OR (e.kind = 'device' AND e.value = o.buyer_device_id)
-              OR (e.kind = 'ip' AND e.value::cidr >>= o.buyer_ip::inet)) AS lists,
-         (SELECT json_agg(json_build_object('sku', i.sku, 'policy', COALESCE(p.policy, d.policy)))
-            FROM order_items i
-            LEFT JOIN risk_policies p ON p.product_id = i.product_id
-            CROSS JOIN (SELECT policy FROM risk_policies WHERE product_id IS NULL) d
-           WHERE i.order_id = o.id) AS policies
+         ${listHitsOf('o.buyer_ip::inet')} AS lists,
+         ${POLICIES_OF_ORDER} AS policies
     FROM orders o WHERE o.id = $1`;
 
 type Counted = WindowCounts & { buyers24h: number };
