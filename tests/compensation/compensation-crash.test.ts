@@ -1,32 +1,18 @@
 // A worker SIGKILLed while a compensation's replacement is out at a supplier, then restarted:
 // the compensation completes once — one replacement unit, bought once, the bad key void.
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { startSupplierSim, type SupplierSim } from '../../scripts/lib/supplier-sim';
+import { crashStack } from '../support/crash-stack';
 import { adminKey, staffApi } from '../support/clients';
 import { clientFor } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
-import { spawnWorkerProcess, startStack, stopChild, type TestStack } from '../support/stack';
 import { addRoute, addSupplier } from '../support/suppliers';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
-let stack: TestStack;
-let sim: SupplierSim;
-let worker: ChildProcess | undefined;
-beforeAll(async () => {
-  [stack, sim] = await Promise.all([startStack({ worker: false }), startSupplierSim()]);
-});
-afterAll(async () => {
-  if (worker) await stopChild(worker);
-  await stack?.close();
-  await sim?.close();
-});
-
-const startWorker = () => spawnWorkerProcess({ TEMPORAL_TASK_QUEUE: stack.taskQueue, LOG_LEVEL: 'error' });
+const crash = crashStack();
 
 test('a compensation whose worker dies mid-reissue completes once after restart', async () => {
+  const { stack, sim } = crash;
   const admin = clientFor(stack.url, await adminKey(stack));
   const { sku, api } = await shopWithStock(stack, { stock: 0, topUp: 5 * PRICE });
   const first = await addSupplier(sim.url, admin, {
@@ -39,7 +25,7 @@ test('a compensation whose worker dies mid-reissue completes once after restart'
   await addRoute(admin, sku, first, { productCode: 'P', costMinor: 1000, priority: 1 });
   await addRoute(admin, sku, second, { productCode: 'P', costMinor: 1000, priority: 2 });
 
-  worker = startWorker();
+  crash.startWorker();
   const order = await waitForTerminal(api, (await api.post('/v1/orders', orderBody(sku))).body.id, 60_000);
   expect(order.status).toBe('delivered');
   const unitId = order.items[0].units[0].id;
@@ -55,12 +41,11 @@ test('a compensation whose worker dies mid-reissue completes once after restart'
     'the replacement out at the supplier',
     60_000,
   );
-  worker.kill('SIGKILL');
-  await once(worker, 'exit');
+  await crash.killWorker();
   const compensation = (await asked).body;
   expect(compensation.status).toBe('open');
 
-  worker = startWorker();
+  crash.startWorker();
   const { workflowId } = await stack.db.compensation.findUniqueOrThrow({ where: { id: compensation.id } });
   await stack.deps.temporal.workflow.getHandle(workflowId).result();
 

@@ -1,32 +1,18 @@
 // A worker SIGKILLed while orders are out at suppliers, then restarted: every order ends,
 // and each supplier sold exactly the units the platform delivered from it.
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { startSupplierSim, type SupplierSim } from '../../scripts/lib/supplier-sim';
+import { crashStack } from '../support/crash-stack';
 import { adminKey } from '../support/clients';
 import { clientFor } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
-import { spawnWorkerProcess, startStack, stopChild, type TestStack } from '../support/stack';
 import { addRoute, addSupplier } from '../support/suppliers';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
-let stack: TestStack;
-let sim: SupplierSim;
-let worker: ChildProcess | undefined;
-beforeAll(async () => {
-  [stack, sim] = await Promise.all([startStack({ worker: false }), startSupplierSim()]);
-});
-afterAll(async () => {
-  if (worker) await stopChild(worker);
-  await stack?.close();
-  await sim?.close();
-});
-
-const startWorker = () => spawnWorkerProcess({ TEMPORAL_TASK_QUEUE: stack.taskQueue, LOG_LEVEL: 'error' });
+const crash = crashStack();
 
 test('orders out at suppliers survive a SIGKILLed worker: bought once, delivered once', async () => {
+  const { stack, sim } = crash;
   const admin = clientFor(stack.url, await adminKey(stack));
   const { sku, api } = await shopWithStock(stack, { stock: 0, topUp: 50 * PRICE });
   const slow = await addSupplier(sim.url, admin, {
@@ -41,7 +27,7 @@ test('orders out at suppliers survive a SIGKILLed worker: bought once, delivered
   // Each order is sold 800 ms after it arrives: the kill lands between the sale and its record.
   await slow.setFaults({ rules: [{ kind: 'latency', latencyMs: 800 }] });
 
-  worker = startWorker();
+  crash.startWorker();
   const placed = await Promise.all(Array.from({ length: 10 }, () => api.post('/v1/orders', orderBody(sku))));
   const ids: string[] = placed.map((p) => p.body.id);
   await waitFor(
@@ -49,11 +35,10 @@ test('orders out at suppliers survive a SIGKILLed worker: bought once, delivered
     'orders out at the supplier',
     60_000,
   );
-  worker.kill('SIGKILL');
-  await once(worker, 'exit');
+  await crash.killWorker();
   expect(await stack.db.order.count({ where: { id: { in: ids }, status: 'delivered' } })).toBeLessThan(10);
 
-  worker = startWorker();
+  crash.startWorker();
   const orders = await Promise.all(ids.map((id) => waitForTerminal(api, id, 120_000)));
   expect(orders.map((o) => o.status)).toEqual(Array(10).fill('delivered'));
 
