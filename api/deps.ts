@@ -3,6 +3,7 @@ import type { Config } from '../infra/config';
 import type { Keyring } from '../infra/crypto';
 import type { Db } from '../infra/db';
 import type { Logger } from '../infra/logger';
+import type { OrderStarts } from './order-starts';
 
 /** The long-lived parts an API process holds: one of each for its lifetime. */
 export interface ApiDeps {
@@ -11,4 +12,5 @@ export interface ApiDeps {
   temporal: TemporalClient;
   keyring: Keyring;
   logger: Logger;
+  orderStarts: OrderStarts;
 }

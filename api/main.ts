@@ -1,5 +1,6 @@
 // API process: `npm run api`. Holds one Prisma and one Temporal client for its lifetime;
-// on SIGINT/SIGTERM it stops accepting, finishes in-flight requests, then closes both.
+// on SIGINT/SIGTERM it stops accepting, finishes in-flight requests and workflow starts,
+// then closes both.
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { loadConfigOrExit } from '../infra/config';
@@ -9,6 +10,7 @@ import { createLogger } from '../infra/logger';
 import { connectTemporal } from '../infra/temporal';
 import { ensureClientWithKey } from '../store/clients';
 import { createApp } from './app';
+import { createOrderStarts } from './order-starts';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -26,7 +28,9 @@ async function main(): Promise<void> {
     );
   }
 
-  const app = createApp({ config, db, temporal, keyring, logger });
+  const orderStarts = createOrderStarts({ db, temporal, config, logger });
+  const stopSweeping = orderStarts.sweepPeriodically();
+  const app = createApp({ config, db, temporal, keyring, logger, orderStarts });
   const server: Server = app.listen(config.API_PORT, config.API_HOST);
   await once(server, 'listening');
   logger.info({ url: `http://${config.API_HOST}:${config.API_PORT}` }, 'api listening');
@@ -39,6 +43,8 @@ async function main(): Promise<void> {
     server.close();
     server.closeIdleConnections();
     await once(server, 'close');
+    stopSweeping();
+    await orderStarts.drain();
     await temporal.connection.close();
     await db.$disconnect();
     logger.info('api stopped');

@@ -16,6 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Pool } from 'pg';
 import { workflowIds } from '../domain/workflow-ids';
+import { whenStarted } from '../infra/temporal';
 import { nodeTsArgs, ROOT } from '../scripts/lib/node-ts';
 import { startProcessStack } from '../scripts/lib/process-stack';
 import { startSupplierSim } from '../scripts/lib/supplier-sim';
@@ -88,7 +89,7 @@ async function main() {
       return workflowIds.order(shop.id, externalOrderId);
     };
     const order = async () => {
-      const result = (await client.workflow.getHandle(await submit()).result()) as OrderProgress;
+      const result = (await whenStarted(client, await submit(), (h) => h.result())) as OrderProgress;
       if (result.status !== 'delivered') throw new Error(`order ended ${result.status}`);
     };
     const f1 = () => client.workflow.execute('f1', { taskQueue: 'floors', workflowId: randomUUID() });
@@ -245,9 +246,8 @@ async function supplierRoutedOrder(api: ReturnType<typeof apiClient>, client: Cl
       buyer: { id: `buyer-${externalOrderId.slice(0, 4)}`, ip: '203.0.113.7' },
       items: [{ sku, quantity: 1 }],
     });
-    const result = (await client.workflow
-      .getHandle(workflowIds.order(shop.id, externalOrderId))
-      .result()) as OrderProgress;
+    const workflowId = workflowIds.order(shop.id, externalOrderId);
+    const result = (await whenStarted(client, workflowId, (h) => h.result())) as OrderProgress;
     if (result.status !== 'delivered') throw new Error(`supplier order ended ${result.status}`);
   };
   return { order, close: () => sim.close() };
@@ -281,8 +281,7 @@ function apiClient(baseUrl: string, key: string) {
 
 /** The kinds of activity calls one order makes, in order, read from its history. */
 async function orderShape(client: Client, workflowId: string): Promise<Step[]> {
-  const handle = client.workflow.getHandle(workflowId);
-  await handle.result();
+  const handle = await whenStarted(client, workflowId, async (h) => (await h.result(), h));
   const { EventType } = temporal.api.enums.v1;
   const steps: Step[] = [];
   for (const event of (await handle.fetchHistory()).events ?? []) {

@@ -56,6 +56,13 @@ const schema = z.object({
   BOOTSTRAP_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   /** How often the catalog-sync schedule has every supplier quote its routes. */
   CATALOG_SYNC_INTERVAL_MS: z.coerce.number().int().min(10_000).max(86_400_000).default(300_000),
+  /**
+   * An order's workflow starts right after its 202 (api/order-starts.ts); what a crash or a
+   * Temporal outage left unstarted, each API process sweeps this often: orders still
+   * `received` ORDER_START_SWEEP_IDLE_MS after intake get their (idempotent) start again.
+   */
+  ORDER_START_SWEEP_EVERY_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(10_000),
+  ORDER_START_SWEEP_IDLE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   /** Card payments through Stripe; unset, orders can pay from their prepaid balance only. */
   STRIPE_API_KEY: z
     .string()

@@ -1,6 +1,6 @@
 // The Temporal connection for API processes: one client for the process's lifetime.
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
 import type { Config } from './config';
 
 export async function connectTemporal(
@@ -26,5 +26,28 @@ export async function startOnce(
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/**
+ * Uses a workflow's handle once the workflow exists: an order's workflow starts just after
+ * the order's 202 (api/order-starts.ts), so whoever holds the order id may ask before the
+ * start lands. Retries `use` while the workflow is not found, up to `withinMs`.
+ */
+export async function whenStarted<T>(
+  client: Client,
+  workflowId: string,
+  use: (handle: WorkflowHandle) => Promise<T>,
+  withinMs = 10_000,
+): Promise<T> {
+  const handle = client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await use(handle);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) || Date.now() > deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -8,7 +8,6 @@ import {
   createOrder,
   findOrderDetail,
   findStuckOrders,
-  type IntakeOrder,
   MixedCurrencies,
   OrderConflict,
   type OrderDetail,
@@ -16,9 +15,7 @@ import {
   UnknownSkus,
   InvalidAccount,
 } from '../../store/orders';
-import type { orderWorkflow } from '../../workflows/order';
-import { ORDER_WORKFLOW_VERSION, statusQuery } from '../../workflows/order-messages';
-import { startOnce } from '../../infra/temporal';
+import { statusQuery } from '../../workflows/order-messages';
 import type { ApiDeps } from '../deps';
 import { callerOf, requireRole } from '../middleware/auth';
 import { idempotencyKeyOf } from '../middleware/idempotency-key';
@@ -69,19 +66,9 @@ export const CreateOrderBody = z.strictObject({
 const STUCK_LIMIT = 100;
 const STUCK_QUERY_DEADLINE_MS = 2_000;
 
-export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
+export function ordersRouter({ db, temporal, config, orderStarts }: ApiDeps): Router {
   const router = Router();
   const outboundAllowList = parseAllowList(config.OUTBOUND_URL_ALLOWLIST);
-
-  /** Starts the order's workflow unless it exists (running or finished): safe on every resubmission. */
-  async function ensureWorkflow(order: IntakeOrder): Promise<void> {
-    const args: Parameters<typeof orderWorkflow> = [{ orderId: order.id, version: ORDER_WORKFLOW_VERSION }];
-    await startOnce(temporal, 'orderWorkflow', {
-      workflowId: order.workflowId,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      args,
-    });
-  }
 
   router.post('/', requireRole('order-system'), async (req, res) => {
     const idempotencyKey = idempotencyKeyOf(req);
@@ -114,9 +101,11 @@ export function ordersRouter({ db, temporal, config }: ApiDeps): Router {
       }
       throw err;
     }
-    // Also on a resubmission: if an earlier request died between commit and start, this heals it.
-    await ensureWorkflow(result.order);
     const { order, created } = result;
+    // The order is committed: 202 means it will be fulfilled. Its workflow starts in the
+    // background (api/order-starts.ts); a resubmission of an order still `received` starts
+    // it again, at once healing a start that a crash or an outage lost.
+    if (order.status === 'received') orderStarts.start(order);
     if (created) req.log.info({ orderId: order.id, externalOrderId: order.externalOrderId }, 'order accepted');
     res
       .status(created ? 202 : 200)

@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { Pool } from 'pg';
 import { verifyWebhook } from '../../infra/webhook-signature';
 import { workflowIds } from '../../domain/workflow-ids';
@@ -279,8 +280,19 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
     let running = handles;
     const closeBy = Date.now() + options.settleTimeoutMs;
     while (running.length > 0 && Date.now() < closeBy) {
-      const states = await Promise.all(running.map((h) => h.describe().then((d) => d.status.name)));
-      running = running.filter((_, i) => states[i] === 'RUNNING');
+      // A workflow not found yet is one whose start a fault lost: the API's sweep starts it.
+      const states = await Promise.all(
+        running.map((h) =>
+          h.describe().then(
+            (d) => d.status.name,
+            (err: unknown) => {
+              if (err instanceof WorkflowNotFoundError) return 'NOT_STARTED';
+              throw err;
+            },
+          ),
+        ),
+      );
+      running = running.filter((_, i) => states[i] === 'RUNNING' || states[i] === 'NOT_STARTED');
       if (running.length > 0) await new Promise((r) => setTimeout(r, 2_000));
     }
 

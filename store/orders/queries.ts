@@ -2,7 +2,7 @@
 import type { Prisma as P } from '@prisma/client';
 import type { DbTx } from '../../infra/db';
 import { money } from '../../domain/money';
-import { TERMINAL_STATUSES } from '../../domain/order-status';
+import { type OrderStatus, TERMINAL_STATUSES } from '../../domain/order-status';
 import { HIDDEN_OUTCOMES } from '../../domain/suppliers';
 import { compensationFields, compensationView } from '../compensation-queries';
 
@@ -94,10 +94,22 @@ export function orderView(order: OrderDetail, claimUrl?: string, withCosts = fal
   };
 }
 
-/** Orders in a non-terminal status that has not changed since `before`, oldest first. */
-export function findStuckOrders(db: DbTx, before: Date, limit: number) {
+/**
+ * Orders in a non-terminal status that has not changed since `before`, oldest first;
+ * `only` narrows them to one status or one client.
+ */
+export function findStuckOrders(
+  db: DbTx,
+  before: Date,
+  limit: number,
+  only: { status?: OrderStatus; clientId?: string } = {},
+) {
   return db.order.findMany({
-    where: { status: { notIn: [...TERMINAL_STATUSES] }, updatedAt: { lt: before } },
+    where: {
+      status: only.status ?? { notIn: [...TERMINAL_STATUSES] },
+      updatedAt: { lt: before },
+      ...(only.clientId ? { clientId: only.clientId } : {}),
+    },
     orderBy: { updatedAt: 'asc' },
     take: limit,
     select: { id: true, clientId: true, externalOrderId: true, status: true, updatedAt: true, workflowId: true },

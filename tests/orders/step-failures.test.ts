@@ -8,7 +8,7 @@ import { workflowIds } from '../../domain/workflow-ids';
 import { statusQuery } from '../../workflows/order-messages';
 import { createClientViaApi } from '../support/clients';
 import { clientFor, expectProblem } from '../support/http';
-import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
+import { orderBody, PRICE, shopWithStock, startedWorkflow, waitForTerminal } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 import { startWebhookReceiver } from '../support/webhook-receiver';
@@ -52,7 +52,7 @@ test('a step that keeps failing shows its attempts and last error, is listed as 
   const broken = await fault('card_keys', 'BEFORE UPDATE', `NEW.product_id = '${await productIdOf(ctx.sku)}'`, '40001');
   const body = orderBody(ctx.sku, 1);
   const accepted = await ctx.api.post('/v1/orders', body);
-  const handle = stack.deps.temporal.workflow.getHandle(workflowIds.order(ctx.shop.id, body.externalOrderId));
+  const handle = await startedWorkflow(stack, workflowIds.order(ctx.shop.id, body.externalOrderId));
 
   let progress: any;
   await waitFor(async () => {
@@ -116,7 +116,7 @@ test('a fault inside the compensation leaves nothing half done: no refund withou
   );
   const body = orderBody(ctx.sku, 1);
   const accepted = await ctx.api.post('/v1/orders', body);
-  const handle = stack.deps.temporal.workflow.getHandle(workflowIds.order(ctx.shop.id, body.externalOrderId));
+  const handle = await startedWorkflow(stack, workflowIds.order(ctx.shop.id, body.externalOrderId));
   await waitFor(async () => ((await handle.query(statusQuery)).attempt ?? 0) >= 2, 'the compensation to fail twice');
   expect(await handle.query(statusQuery)).toMatchObject({ step: 'compensating' });
   // The refund and the status change are one transaction: neither is there.

@@ -9,6 +9,7 @@ import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/ord
 import { startStack, type TestStack } from '../support/stack';
 import { startStripeProxy, type StripeProxy } from '../support/stripe-proxy';
 import { reconcile } from '../../store/reconciliation';
+import { whenStarted } from '../../infra/temporal';
 
 let stack: TestStack;
 let stripe: StripeProxy;
@@ -27,7 +28,7 @@ const INTENTS = /^\/v1\/payment_intents$/;
 /** The order once its workflow has finished: the provider is settled after the database. */
 async function finished(api: ReturnType<typeof clientFor>, placed: { body: { id: string } }) {
   const { workflowId } = await stack.db.order.findUniqueOrThrow({ where: { id: placed.body.id } });
-  await stack.deps.temporal.workflow.getHandle(workflowId).result();
+  await whenStarted(stack.deps.temporal, workflowId, (handle) => handle.result());
   return waitForTerminal(api, placed.body.id);
 }
 

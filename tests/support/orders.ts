@@ -5,6 +5,7 @@ import { clientFor } from './http';
 import type { TestStack } from './stack';
 import { waitFor } from './wait';
 import { TERMINAL_STATUSES } from '../../domain/order-status';
+import { whenStarted } from '../../infra/temporal';
 
 export const PRICE = 1500;
 
@@ -66,4 +67,12 @@ export async function waitForTerminal(api: ReturnType<typeof clientFor>, orderId
     timeoutMs,
   );
   return order;
+}
+
+/** The order workflow's handle once the workflow exists (it starts just after the order's 202). */
+export function startedWorkflow(stack: TestStack, workflowId: string) {
+  return whenStarted(stack.deps.temporal, workflowId, async (handle) => {
+    await handle.describe();
+    return handle;
+  });
 }

@@ -15,6 +15,7 @@ import {
 } from '@temporalio/worker';
 import type { ApiDeps } from '../../api/deps';
 import { createApp } from '../../api/app';
+import { createOrderStarts } from '../../api/order-starts';
 import { type Config, parseConfig } from '../../infra/config';
 import { keyringFrom } from '../../infra/crypto';
 import { createDb, type Db } from '../../infra/db';
@@ -78,7 +79,16 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const db = createDb(config.DATABASE_URL, 5);
   const keyring = keyringFrom(config.KEY_ENCRYPTION_KEY_ID, config.KEY_ENCRYPTION_KEY);
   const temporal = await connectTemporal(config);
-  const deps: ApiDeps = { config, db, temporal, keyring, logger };
+  // No periodic sweep here: suites share one database, and a sweep would start other suites'
+  // orders on this one's task queue. tests/orders/intake-starts.test.ts sweeps its own.
+  const deps: ApiDeps = {
+    config,
+    db,
+    temporal,
+    keyring,
+    logger,
+    orderStarts: createOrderStarts({ db, temporal, config, logger }),
+  };
   const server = createApp(deps).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -114,6 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       await stopWorker?.();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await deps.orderStarts.drain();
       await temporal.connection.close();
       await db.$disconnect();
     },

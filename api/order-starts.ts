@@ -1,0 +1,84 @@
+// Starting order workflows, off the request path. `POST /v1/orders` answers 202 once the
+// order is committed: the order is recorded and will be fulfilled. Its workflow is started
+// right after, in the background, so intake does not wait on (or fail with) the Temporal
+// start call: at saturation that call was most of the request's latency, and a Temporal
+// outage no longer refuses orders. What a crash or an outage left unstarted, the sweep
+// starts: an order still `received` a while after intake gets its start again, which is
+// idempotent (the workflow id comes from the order), so sweeping a started order costs one
+// refused call and nothing else. docs/architecture.md ("Intake") has the trade-off.
+import type { Client } from '@temporalio/client';
+import type { Config } from '../infra/config';
+import type { Db } from '../infra/db';
+import type { Logger } from '../infra/logger';
+import { startOnce } from '../infra/temporal';
+import { findStuckOrders } from '../store/orders';
+import type { orderWorkflow } from '../workflows/order';
+import { ORDER_WORKFLOW_VERSION } from '../workflows/order-messages';
+
+/** Per sweep: at the default interval, up to 50 orders a second healed after an outage. */
+const SWEEP_BATCH = 500;
+
+type Startable = { id: string; workflowId: string };
+
+export interface OrderStarts {
+  /** Starts the order's workflow in the background; a start that fails is left to the sweep. */
+  start(order: Startable): void;
+  /** Starts the workflow of every order still `received` ORDER_START_SWEEP_IDLE_MS after its last change. */
+  sweep(only?: { clientId?: string }): Promise<number>;
+  /** Sweeps every ORDER_START_SWEEP_EVERY_MS until stopped; returns the stop. */
+  sweepPeriodically(): () => void;
+  /** Waits for the starts in flight (on shutdown, after the server stopped taking requests). */
+  drain(): Promise<void>;
+}
+
+export function createOrderStarts(deps: { db: Db; temporal: Client; config: Config; logger: Logger }): OrderStarts {
+  const { db, temporal, config, logger } = deps;
+  const inFlight = new Set<Promise<void>>();
+
+  function startWorkflow(order: Startable): Promise<void> {
+    const args: Parameters<typeof orderWorkflow> = [{ orderId: order.id, version: ORDER_WORKFLOW_VERSION }];
+    return startOnce(temporal, 'orderWorkflow', {
+      workflowId: order.workflowId,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      args,
+    });
+  }
+
+  async function sweep(only: { clientId?: string } = {}): Promise<number> {
+    const idle = await findStuckOrders(db, new Date(Date.now() - config.ORDER_START_SWEEP_IDLE_MS), SWEEP_BATCH, {
+      status: 'received',
+      ...only,
+    });
+    // One at a time: the sweep runs when Temporal was away or is overloaded, and should not add a burst.
+    for (const order of idle) await startWorkflow(order);
+    if (idle.length > 0) logger.info({ orders: idle.length }, 'order starts swept');
+    return idle.length;
+  }
+
+  return {
+    start(order) {
+      const started = startWorkflow(order).then(
+        () => undefined,
+        (err: unknown) => logger.warn({ err, orderId: order.id }, 'order workflow not started yet: the sweep retries'),
+      );
+      inFlight.add(started);
+      void started.finally(() => inFlight.delete(started));
+    },
+    sweep,
+    sweepPeriodically() {
+      let sweeping = false;
+      const timer = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        sweep()
+          .catch((err: unknown) => logger.warn({ err }, 'order start sweep failed; the next one retries'))
+          .finally(() => (sweeping = false));
+      }, config.ORDER_START_SWEEP_EVERY_MS);
+      timer.unref();
+      return () => clearInterval(timer);
+    },
+    async drain() {
+      await Promise.all([...inFlight]);
+    },
+  };
+}
