@@ -12,11 +12,6 @@ export const workerTuning = {
   maxConcurrentLocalActivityExecutions: 20,
   maxConcurrentWorkflowTaskExecutions: 40,
   maxConcurrentActivityTaskExecutions: 100,
-  // The default (about 2,000 here, from the heap size) lets an overloaded worker hold every
-  // waiting order in memory. 100 covers the sustained rate's orders in flight (20/s × at most
-  // ~2 s); past it the least recently used waiting workflow is evicted and replays its short
-  // history when its next task comes.
-  maxCachedWorkflows: 100,
 } satisfies Partial<WorkerOptions>;
 
 export interface FulfillmentWorkerOptions {
