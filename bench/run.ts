@@ -125,14 +125,15 @@ async function main() {
     const FSame = await withCpu(() => closedLoop(CONCURRENCY, D.run, fSame));
     log('orders, closed loop…');
     const orders = await withCpu(() => closedLoop(CONCURRENCY, D.run, order));
-    // The worker's peak so far: sustained load only. The final peak adds the open loop's
-    // overload steps, where hundreds of workflows wait in the worker at once.
+    // The worker's peak (a high-water mark) after each section: own-stock orders at
+    // sustained load, then supplier-routed orders, then the open loop's overload steps.
     const workerPeakSustainedMb = round(peakRssMb(pids.workers[0]!));
     log('supplier-routed orders, closed loop…');
     const supplied = await supplierRoutedOrder(api, client);
     await closedLoop(CONCURRENCY, D.warm / 2, supplied.order);
     const supplierOrders = await withCpu(() => closedLoop(CONCURRENCY, D.run, supplied.order));
     await supplied.close();
+    const workerPeakSuppliedMb = round(peakRssMb(pids.workers[0]!));
     results.closedLoop = { F1, FSame, orders, supplierOrders };
 
     log('orders, open loop at rising rates…');
@@ -174,6 +175,7 @@ async function main() {
       api: round(peakRssMb(pids.api!)),
       worker: round(peakRssMb(pids.workers[0]!)),
       workerAtSustainedLoad: workerPeakSustainedMb,
+      workerAfterSupplierOrders: workerPeakSuppliedMb,
       bareSdkWorker: round(peakRssMb(bare.pid!)),
     };
     await stopChild(bare);
@@ -443,7 +445,8 @@ function table(r: any): string {
     ? `Risk evaluation: ${risk.skipped}\n`
     : `Risk evaluation (facts + rules) with ${risk.priorOrders} prior orders, heavy buyer: p50 ${risk.latency.p50.toFixed(1)} ms, p99 ${risk.latency.p99.toFixed(1)} ms over ${risk.latency.count} (${JSON.stringify(risk.decisions)})\n`;
   const rss = r.peakRssMb;
-  out += `Peak RSS: API ${rss.api} MB; worker ${rss.workerAtSustainedLoad} MB through the closed loops (${round(rss.workerAtSustainedLoad / rss.bareSdkWorker)}× the bare SDK worker's ${rss.bareSdkWorker} MB), ${rss.worker} MB after the open loop's overload steps (${round(rss.worker / rss.bareSdkWorker)}×)\n`;
+  const toBare = (mb: number) => `${mb} MB, ${round(mb / rss.bareSdkWorker)}×`;
+  out += `Peak RSS: API ${rss.api} MB; worker against the bare SDK worker's ${rss.bareSdkWorker} MB: own-stock orders ${toBare(rss.workerAtSustainedLoad)}; + supplier-routed ${toBare(rss.workerAfterSupplierOrders)}; + open loop to overload ${toBare(rss.worker)}\n`;
   out += `Scale-out: 1 worker ${r.scaleOut.oneWorker.toFixed(1)}/s, 2 workers ${r.scaleOut.twoWorkers.toFixed(1)}/s\n`;
   return out;
 }
