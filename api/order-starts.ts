@@ -17,12 +17,21 @@ import { ORDER_WORKFLOW_VERSION } from '../workflows/order-messages';
 
 /** Per sweep: at the default interval, up to 50 orders a second healed after an outage. */
 const SWEEP_BATCH = 500;
+/**
+ * Starts in flight beyond which intake waits for its own start: when Temporal falls behind,
+ * order systems are slowed down instead of the API queueing starts without bound. At the
+ * sustained rate a few are in flight (bench/RESULTS.md).
+ */
+const MAX_STARTS_IN_FLIGHT = 200;
 
 type Startable = { id: string; workflowId: string };
 
 export interface OrderStarts {
-  /** Starts the order's workflow in the background; a start that fails is left to the sweep. */
-  start(order: Startable): void;
+  /**
+   * Starts the order's workflow in the background (resolves at once) or, with too many starts
+   * in flight, resolves when this one is done; a start that fails is left to the sweep.
+   */
+  start(order: Startable): Promise<void>;
   /** Starts the workflow of every order still `received` ORDER_START_SWEEP_IDLE_MS after its last change. */
   sweep(only?: { clientId?: string }): Promise<number>;
   /** Sweeps every ORDER_START_SWEEP_EVERY_MS until stopped; returns the stop. */
@@ -56,13 +65,14 @@ export function createOrderStarts(deps: { db: Db; temporal: Client; config: Conf
   }
 
   return {
-    start(order) {
+    async start(order) {
       const started = startWorkflow(order).then(
         () => undefined,
         (err: unknown) => logger.warn({ err, orderId: order.id }, 'order workflow not started yet: the sweep retries'),
       );
       inFlight.add(started);
       void started.finally(() => inFlight.delete(started));
+      if (inFlight.size > MAX_STARTS_IN_FLIGHT) await started;
     },
     sweep,
     sweepPeriodically() {

@@ -105,7 +105,7 @@ export function ordersRouter({ db, temporal, config, orderStarts }: ApiDeps): Ro
     // The order is committed: 202 means it will be fulfilled. Its workflow starts in the
     // background (api/order-starts.ts); a resubmission of an order still `received` starts
     // it again, at once healing a start that a crash or an outage lost.
-    if (order.status === 'received') orderStarts.start(order);
+    if (order.status === 'received') await orderStarts.start(order);
     if (created) req.log.info({ orderId: order.id, externalOrderId: order.externalOrderId }, 'order accepted');
     res
       .status(created ? 202 : 200)
