@@ -2,13 +2,14 @@
 // (api/order-starts.ts). A start that does not happen (Temporal away, the API killed between
 // commit and start) loses nothing: the sweep, or a resubmission, starts it, once.
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { createApp } from '../../api/app';
 import { createOrderStarts } from '../../api/order-starts';
 import { workflowIds } from '../../domain/workflow-ids';
+import { freePort } from '../../scripts/lib/process-stack';
 import { clientFor } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
@@ -23,19 +24,11 @@ afterAll(async () => {
   await stack.close();
 });
 
-/** A port nobody listens on: Temporal, as this API process sees it, is down. */
-async function deadAddress(): Promise<string> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return `127.0.0.1:${port}`;
-}
-
 /** Another API process over the same database whose Temporal is unreachable. */
 async function apiWithoutTemporal(): Promise<string> {
-  // No retries: the start fails at once instead of backing off past the test.
-  const connection = Connection.lazy({ address: await deadAddress(), interceptors: [] });
+  // Nobody listens on a free port: Temporal, as this API process sees it, is down. No retries:
+  // the start fails at once instead of backing off past the test.
+  const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [] });
   const temporal = new Client({ connection, namespace: stack.config.TEMPORAL_NAMESPACE });
   const deps = { ...stack.deps, temporal };
   const orderStarts = createOrderStarts(deps);

@@ -133,7 +133,16 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
 
 /** The real worker entry point as a child process, for crash and shutdown tests. */
 export function spawnWorkerProcess(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, nodeTsArgs('workers/main.ts'), {
+  return spawnEntryPoint('workers/main.ts', env);
+}
+
+/** The real API entry point as a child process (it listens on env.API_PORT), for crash tests. */
+export function spawnApiProcess(env: Record<string, string>): ChildProcess {
+  return spawnEntryPoint('api/main.ts', env);
+}
+
+function spawnEntryPoint(entry: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, nodeTsArgs(entry), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
