@@ -6,6 +6,7 @@
 // starts: an order still `received` a while after intake gets its start again, which is
 // idempotent (the workflow id comes from the order), so sweeping a started order costs one
 // refused call and nothing else. docs/architecture.md ("Intake") has the trade-off.
+import type { Order } from '@prisma/client';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
@@ -24,7 +25,7 @@ const SWEEP_BATCH = 500;
  */
 const MAX_STARTS_IN_FLIGHT = 200;
 
-type Startable = { id: string; workflowId: string };
+type Startable = Pick<Order, 'id' | 'workflowId'>;
 
 export interface OrderStarts {
   /**
