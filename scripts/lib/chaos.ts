@@ -1,4 +1,4 @@
-// The chaos run: mixed orders from several shops while workers are SIGKILLed, the Temporal
+// The chaos run: mixed orders from several shops while workers and the API are SIGKILLed, the Temporal
 // dev server restarts and PostgreSQL connections are dropped, then every invariant checked
 // from the database, the webhook receivers and the workflow histories. Seeded: the same
 // seed makes the same orders and the same schedule of faults (their timing against the
@@ -25,7 +25,7 @@ export interface ChaosOptions {
   /** Submissions are spread over this long, so faults land on orders in every step. */
   submitOverMs: number;
   /** Faults go on after the last submission until at least these many happened. */
-  minFaults: { workerKills: number; temporalRestarts: number; droppedConnections: number };
+  minFaults: { workerKills: number; apiKills: number; temporalRestarts: number; droppedConnections: number };
   settleTimeoutMs: number;
   log?: (line: string) => void;
 }
@@ -34,14 +34,14 @@ export const FULL: Omit<ChaosOptions, 'seed'> = {
   orders: 600,
   faultEveryMs: 4_000,
   submitOverMs: 150_000,
-  minFaults: { workerKills: 10, temporalRestarts: 2, droppedConnections: 20 },
+  minFaults: { workerKills: 10, apiKills: 3, temporalRestarts: 2, droppedConnections: 20 },
   settleTimeoutMs: 300_000,
 };
 export const SHORT: Omit<ChaosOptions, 'seed'> = {
   orders: 60,
   faultEveryMs: 3_000,
   submitOverMs: 15_000,
-  minFaults: { workerKills: 1, temporalRestarts: 1, droppedConnections: 3 },
+  minFaults: { workerKills: 1, apiKills: 1, temporalRestarts: 1, droppedConnections: 3 },
   settleTimeoutMs: 120_000,
 };
 
@@ -49,7 +49,7 @@ export interface Verdict {
   seed: number;
   orders: number;
   byStatus: Record<string, number>;
-  faults: { workerKills: number; temporalRestarts: number; droppedConnections: number };
+  faults: { workerKills: number; apiKills: number; temporalRestarts: number; droppedConnections: number };
   checks: { name: string; ok: boolean; detail: string }[];
   ok: boolean;
   seconds: number;
@@ -105,7 +105,7 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
   const receivers = await Promise.all((['ok', 'flaky', 'down'] as const).map((m) => receiver(m, random)));
   // Upstream suppliers live outside the faulted stack, as real ones do; they have faults of their own.
   const sim = await startSupplierSim();
-  const faults = { workerKills: 0, temporalRestarts: 0, droppedConnections: 0 };
+  const faults = { workerKills: 0, apiKills: 0, temporalRestarts: 0, droppedConnections: 0 };
   const codes: string[] = [];
   let temporalConnection: Connection | undefined;
 
@@ -207,12 +207,18 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
             faults.workerKills += 1;
             log(`fault: worker killed (${faults.workerKills})`);
             await stack.startWorker();
-          } else if (pick < 0.85) {
+          } else if (pick < 0.7) {
             const { rowCount } = await pool.query(
               `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
             );
             faults.droppedConnections += rowCount ?? 0;
             log(`fault: ${rowCount} PostgreSQL connections dropped`);
+          } else if (pick < 0.85) {
+            // Killed mid-request: an order it accepted may have no workflow yet (the sweep of
+            // the next API process starts it); an order it never answered is resubmitted.
+            await stack.restartApi('SIGKILL');
+            faults.apiKills += 1;
+            log(`fault: API killed (${faults.apiKills})`);
           } else {
             await stack.restartTemporal();
             faults.temporalRestarts += 1;
@@ -246,6 +252,7 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
     log(`${plan.length} orders accepted; faults keep coming for a while`);
     const enough = () =>
       faults.workerKills >= options.minFaults.workerKills &&
+      faults.apiKills >= options.minFaults.apiKills &&
       faults.temporalRestarts >= options.minFaults.temporalRestarts &&
       faults.droppedConnections >= options.minFaults.droppedConnections;
     const faultsBy = Date.now() + 120_000;
@@ -300,7 +307,7 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
     checks.push({
       name: 'the faults happened',
       ok: enough(),
-      detail: `${faults.workerKills} kills, ${faults.temporalRestarts} restarts, ${faults.droppedConnections} drops; wanted ${JSON.stringify(options.minFaults)}`,
+      detail: `${faults.workerKills} worker kills, ${faults.apiKills} API kills, ${faults.temporalRestarts} restarts, ${faults.droppedConnections} drops; wanted ${JSON.stringify(options.minFaults)}`,
     });
     const check = async (name: string, sql: string, detail = (n: number) => `${n} violations`) => {
       const n = Number((await pool.query(sql)).rows[0].n);
@@ -581,7 +588,7 @@ export function formatVerdict(v: Verdict): string {
     `orders ${v.orders}: ${Object.entries(v.byStatus)
       .map(([s, n]) => `${s} ${n}`)
       .join(', ')}`,
-    `faults: ${v.faults.workerKills} worker kills, ${v.faults.temporalRestarts} Temporal restarts, ${v.faults.droppedConnections} dropped connections`,
+    `faults: ${v.faults.workerKills} worker kills, ${v.faults.apiKills} API kills, ${v.faults.temporalRestarts} Temporal restarts, ${v.faults.droppedConnections} dropped connections`,
     ...v.checks.map((c) => `  ${c.ok ? '✓' : '✗'} ${c.name}${c.ok ? '' : ` — ${c.detail}`}`),
   ];
   return `${lines.join('\n')}\n`;

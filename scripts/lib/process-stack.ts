@@ -47,6 +47,8 @@ export interface ProcessStack {
   pids(): { temporal: number | null; api: number | null; workers: number[] };
   startWorker(): Promise<void>;
   killWorker(index?: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Kills the API process and starts another on the same port, ready when this resolves. */
+  restartApi(signal?: NodeJS.Signals): Promise<void>;
   restartTemporal(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -105,7 +107,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
     workers.push(child);
     await waitForPoller(server.address, taskQueue, child);
   };
-  const api = spawnChild('api', 'api/main.ts');
+  let api = spawnChild('api', 'api/main.ts');
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitForReady(apiUrl, api);
   for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
@@ -131,6 +133,13 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
       const exited = once(child, 'exit');
       child.kill(signal);
       await exited;
+    },
+    async restartApi(signal = 'SIGKILL') {
+      const exited = once(api, 'exit');
+      api.kill(signal);
+      await exited;
+      api = spawnChild('api', 'api/main.ts');
+      await waitForReady(apiUrl, api);
     },
     async restartTemporal() {
       await server.stop();
