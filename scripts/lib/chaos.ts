@@ -202,12 +202,12 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
         const pick = faultPlan[(i + 1) % faultPlan.length]!;
         i += 2;
         try {
-          if (pick < 0.5) {
+          if (pick < 0.45) {
             await stack.killWorker(0, 'SIGKILL');
             faults.workerKills += 1;
             log(`fault: worker killed (${faults.workerKills})`);
             await stack.startWorker();
-          } else if (pick < 0.7) {
+          } else if (pick < 0.65) {
             const { rowCount } = await pool.query(
               `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
             );
