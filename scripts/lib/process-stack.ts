@@ -174,7 +174,8 @@ async function waitForPoller(address: string, taskQueue: string, child: ChildPro
   }
 }
 
-async function waitForReady(apiUrl: string, api: ChildProcess): Promise<void> {
+/** An API process is ready once its /readyz answers; fails at once if the process exits first. */
+export async function waitForReady(apiUrl: string, api: ChildProcess): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (api.exitCode !== null) throw new Error(`api exited (${api.exitCode})`);

@@ -5,7 +5,7 @@
 // accepted orders had no workflow when the API died; intake-starts.test.ts sweeps one on purpose.)
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { freePort } from '../../scripts/lib/process-stack';
+import { freePort, waitForReady } from '../../scripts/lib/process-stack';
 import { clientFor } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { spawnApiProcess, startStack, stopChild, type TestStack } from '../support/stack';
@@ -36,7 +36,7 @@ async function apiProcess(): Promise<{ url: string; child: ChildProcess }> {
   });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => null))?.ok === true, 'the API process', 60_000);
+  await waitForReady(url, child);
   return { url, child };
 }
 
