@@ -4,16 +4,15 @@
 // that proves nothing looks the reference up first, so a sale that went through is used,
 // never bought twice; resolveUnit does the same when the workflow is about to move on.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { OrderUnit, Supplier } from '@prisma/client';
 import { parseAllowList } from '../../infra/outbound-url';
 import { admitCall, type Admission, recordCall } from '../../store/suppliers/circuit';
 import { credentialsOf } from '../../store/suppliers/registry';
 import {
   type AttemptRecord,
-  mayHaveBought,
   planSourcing,
   recordAttempt,
   recordObtained,
+  unitAtRoute,
 } from '../../store/suppliers/sourcing';
 import type { SourcingPlan } from '../../domain/suppliers';
 import type { ActivityDeps } from '../deps';
@@ -39,12 +38,11 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
   const callbackBase = `${config.PUBLIC_BASE_URL}/v1/supplier-callbacks`;
 
   async function contextOf({ unitId, routeId }: UnitRoute) {
-    const [route, unit] = await Promise.all([
-      db.supplierRoute.findUniqueOrThrow({ where: { id: routeId }, include: { supplier: true, product: true } }),
-      db.orderUnit.findUniqueOrThrow({ where: { id: unitId }, include: { item: true } }),
-    ]);
-    const adapter = adapterFor(route.supplier, credentialsOf(keyring, route.supplier), allow, route.product.currency);
-    return { route, unit, supplier: route.supplier, product: route.product, adapter };
+    const found = await unitAtRoute(db, unitId, routeId);
+    if (!found) throw ApplicationFailure.nonRetryable(`no unit ${unitId} or route ${routeId}`, 'UnitOrRouteNotFound');
+    const { supplier, product } = found;
+    const adapter = adapterFor(supplier, credentialsOf(keyring, supplier), allow, product.currency);
+    return { ...found, adapter };
   }
   type RouteContext = Awaited<ReturnType<typeof contextOf>>;
 
@@ -65,7 +63,7 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
     const attempt = attemptOf(ctx, started);
     switch (sale.kind) {
       case 'succeeded': {
-        const result = await recordObtained(db, secrets, { ...attempt, outcome: via, sale });
+        const result = await recordObtained(db, secrets, { ...attempt, outcome: via, sale, product: ctx.product });
         if (result.kind === 'obtained' || result.kind === 'already') return { kind: 'obtained' };
         if (result.kind === 'invalid_key') {
           await disputeQuietly(ctx.adapter, ctx.unit.id, result.detail);
@@ -83,7 +81,7 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
         await recordAttempt(db, {
           ...attempt,
           outcome: 'price_above_limit',
-          detail: `supplier price above the product price ${ctx.unit.item.unitPriceMinor}`,
+          detail: `supplier price above the product price ${ctx.unit.priceMinor}`,
           ...(sale.costMinor >= 0 ? { costMinor: sale.costMinor } : {}),
         });
         return { kind: 'next', reason: 'price above limit' };
@@ -105,7 +103,7 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
   }
 
   /** A call through the circuit: its outcome counts towards opening or closing it. */
-  async function throughCircuit<T>(supplier: Supplier, admission: Admission, call: () => Promise<T>): Promise<T> {
+  async function throughCircuit<T>(supplier: { id: string }, admission: Admission, call: () => Promise<T>): Promise<T> {
     try {
       const result = await call();
       await recordCall(db, supplier.id, true, admission);
@@ -116,15 +114,14 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
     }
   }
 
-  const isTopup = (ctx: RouteContext) => ctx.product.kind === 'direct_topup';
-  const placeRequest = (ctx: RouteContext, unit: OrderUnit & { item: { account: string | null } }) => ({
+  const placeRequest = ({ unit, product, productCode, supplier }: RouteContext) => ({
     reference: unit.id,
-    productCode: ctx.route.productCode,
-    kind: ctx.product.kind,
-    maxCostMinor: ctx.unit.item.unitPriceMinor,
-    currency: ctx.product.currency,
-    ...(isTopup(ctx) && unit.item.account ? { account: unit.item.account } : {}),
-    callbackUrl: `${callbackBase}/${encodeURIComponent(ctx.supplier.name)}`,
+    productCode,
+    kind: product.kind,
+    maxCostMinor: unit.priceMinor,
+    currency: product.currency,
+    ...(product.kind === 'direct_topup' && unit.account ? { account: unit.account } : {}),
+    callbackUrl: `${callbackBase}/${encodeURIComponent(supplier.name)}`,
   });
 
   /**
@@ -135,7 +132,7 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
   async function resolve(ctx: RouteContext): Promise<RouteOutcome> {
     const started = Date.now();
     try {
-      let sale = await ctx.adapter.lookup(ctx.unit.id, ctx.route.productCode, ctx.product.kind);
+      let sale = await ctx.adapter.lookup(ctx.unit.id, ctx.productCode, ctx.product.kind);
       if (sale.kind === 'pending') {
         // A supplier that cannot cancel may still complete: keep asking (the workflow's
         // resolve retries) rather than buy the unit elsewhere too.
@@ -167,10 +164,10 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
         return ctx.unit.status === 'reserved' ? { kind: 'obtained' } : { kind: 'next', reason: 'unit moved on' };
       }
       const started = Date.now();
-      const admission = await admitCall(db, ctx.supplier.id);
+      const admission = await admitCall(db, ctx.supplier.id, ctx.circuit);
       if (admission === 'skip') {
         // An open circuit stops new purchases, not finding out about one that may have happened.
-        if (await mayHaveBought(db, ctx.unit.id, ctx.supplier.id)) return resolve(ctx);
+        if (ctx.mayHaveBought) return resolve(ctx);
         await recordAttempt(db, {
           ...attemptOf(ctx, started),
           outcome: 'circuit_open',
@@ -181,19 +178,19 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
       try {
         return await throughCircuit(ctx.supplier, admission, async () => {
           // An earlier attempt may have bought it: its answer was lost, or it is pending.
-          if (await mayHaveBought(db, ctx.unit.id, ctx.supplier.id)) {
-            const found = await ctx.adapter.lookup(ctx.unit.id, ctx.route.productCode, ctx.product.kind);
+          if (ctx.mayHaveBought) {
+            const found = await ctx.adapter.lookup(ctx.unit.id, ctx.productCode, ctx.product.kind);
             if (found.kind !== 'not_found') return settleSale(ctx, found, started, 'found_on_lookup');
           }
-          const quote = await ctx.adapter.quote(ctx.route.productCode, ctx.product.kind);
+          const quote = await ctx.adapter.quote(ctx.productCode, ctx.product.kind);
           if (!quote.available || quote.stock === 0)
             return settleSale(ctx, { kind: 'out_of_stock' }, started, 'delivered');
-          if (quote.costMinor > ctx.unit.item.unitPriceMinor) {
+          if (quote.costMinor > ctx.unit.priceMinor) {
             return settleSale(ctx, { kind: 'price_above_limit', costMinor: quote.costMinor }, started, 'delivered');
           }
           // On record before it goes out: a worker that dies before the answer is stored leaves this to say "look it up".
           await recordAttempt(db, { ...attemptOf(ctx, started), outcome: 'sent' });
-          const sale = await ctx.adapter.place(placeRequest(ctx, ctx.unit));
+          const sale = await ctx.adapter.place(placeRequest(ctx));
           return settleSale(ctx, sale, started, 'delivered');
         });
       } catch (err) {
@@ -227,7 +224,7 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
       if (ctx.unit.status !== 'pending') {
         return ctx.unit.status === 'reserved' ? { kind: 'obtained' } : { kind: 'next', reason: 'unit moved on' };
       }
-      if (!(await mayHaveBought(db, ctx.unit.id, ctx.supplier.id))) return { kind: 'next', reason: 'nothing bought' };
+      if (!ctx.mayHaveBought) return { kind: 'next', reason: 'nothing bought' };
       return resolve(ctx);
     },
 

@@ -2,27 +2,26 @@
 // logged in `supplier_calls` (the sliding window), the state lives on the supplier row, and
 // moves happen under that row's lock or by a conditional update, so exactly one worker wins
 // the half-open probe.
-import { circuitAdmits, shouldOpen } from '../../domain/suppliers';
-import type { Db } from '../../infra/db';
+import { type CircuitFacts, circuitAdmits, shouldOpen } from '../../domain/suppliers';
+import { type Db, sqlOf } from '../../infra/db';
 
 export type Admission = 'call' | 'probe' | 'skip';
 
-export async function admitCall(db: Db, supplierId: string, now = new Date()): Promise<Admission> {
-  const supplier = await db.supplier.findUniqueOrThrow({
-    where: { id: supplierId },
-    select: { circuitState: true, circuitChangedAt: true, circuitCooldownSeconds: true },
-  });
-  const decision = circuitAdmits(
-    {
-      state: supplier.circuitState,
-      changedAt: supplier.circuitChangedAt,
-      cooldownSeconds: supplier.circuitCooldownSeconds,
-    },
-    now,
-  );
+/**
+ * Whether a call may go to the supplier, from its circuit as just read (unitAtRoute reads it
+ * with the rest of the call's context). Only the move to half-open writes: a conditional
+ * update, so of the workers that find the cool-down over, one probes.
+ */
+export async function admitCall(
+  db: Db,
+  supplierId: string,
+  circuit: CircuitFacts,
+  now = new Date(),
+): Promise<Admission> {
+  const decision = circuitAdmits(circuit, now);
   if (decision !== 'probe') return decision;
   const { count } = await db.supplier.updateMany({
-    where: { id: supplierId, circuitState: supplier.circuitState, circuitChangedAt: supplier.circuitChangedAt },
+    where: { id: supplierId, circuitState: circuit.state, circuitChangedAt: circuit.changedAt },
     data: { circuitState: 'half_open', circuitChangedAt: now },
   });
   return count === 1 ? 'probe' : 'skip';
@@ -34,6 +33,16 @@ export async function admitCall(db: Db, supplierId: string, now = new Date()): P
  * closed) open it.
  */
 export async function recordCall(db: Db, supplierId: string, ok: boolean, admission: Admission): Promise<void> {
+  if (ok && admission !== 'probe') {
+    // A success moves no circuit but a probe's: logged without the supplier row's lock, so
+    // concurrent calls to one supplier do not queue behind each other.
+    await sqlOf(db).rows(
+      'INSERT INTO supplier_calls (supplier_id, ok) VALUES ($1::uuid, true)',
+      [supplierId],
+      'log_supplier_call',
+    );
+    return;
+  }
   await db.$transaction(async (tx) => {
     const [supplier] = await tx.$queryRaw<
       { state: string; changed_at: Date; failures_to_open: number; window_seconds: number }[]

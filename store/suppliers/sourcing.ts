@@ -2,18 +2,19 @@
 // product), every attempt, and the unit obtained — a key sealed like an imported one, or a
 // direct top-up's transaction id. Each write acts only while the order is fulfilling and
 // the unit still pending, so a late callback or a retried attempt cannot bind a second sale.
-import type { Prisma, Supplier, SupplierRoute } from '@prisma/client';
+import type { OrderUnitStatus, Supplier, SupplierRoute } from '@prisma/client';
 import { CardKeySchema } from '../../domain/card-key';
 import type { SaleState } from '../../domain/supplier-sales';
 import {
   AMBIGUOUS_OUTCOMES,
   type AttemptOutcome,
+  type CircuitState,
   type PlannedRoute,
   planRoutes,
   type ProductPlan,
   type SourcingPlan,
 } from '../../domain/suppliers';
-import type { Db, DbTx } from '../../infra/db';
+import { type Db, sqlOf } from '../../infra/db';
 import { type ImportSecrets, sealCardKey } from '../inventory';
 
 /** A route as the planner takes it. */
@@ -48,38 +49,52 @@ export async function routesForReplacement(
   return [...tryInOrder.filter((r) => !failed(r)), ...tryInOrder.filter(failed)];
 }
 
+/** A route as the planner takes it, read with the product's kind and currency (planSourcing). */
+type PlanRouteRow = PlannedRoute & { productId: string };
+
 /**
  * The units of a fulfilling order still without a source, and for each of their products
  * the routes to try in order. Routes whose recorded cost is above the price are recorded as
- * skipped on each unit (once) and left out.
+ * skipped on each unit (once) and left out. One round trip reads it all: this runs for
+ * every order that stock did not cover.
  */
 export async function planSourcing(db: Db, orderId: string): Promise<SourcingPlan> {
-  const units = await db.orderUnit.findMany({
-    where: { orderId, status: 'pending', order: { status: 'fulfilling' } },
-    select: { id: true, productId: true, item: { select: { unitPriceMinor: true } } },
-    orderBy: { createdAt: 'asc' },
-  });
-  const productIds = [...new Set(units.map((u) => u.productId))];
-  const products = await db.product.findMany({
-    where: { id: { in: productIds } },
-    include: { routes: { include: { supplier: true } } },
-  });
+  const [read] = await sqlOf(db).rows<{
+    units: { unitId: string; productId: string; priceMinor: number; kind: ProductPlan['kind']; currency: string }[];
+    routes: PlanRouteRow[];
+  }>(
+    `WITH units AS (
+       SELECT u.id, u.product_id, u.created_at, i.unit_price_minor, p.kind, p.currency
+         FROM order_units u JOIN orders o ON o.id = u.order_id JOIN order_items i ON i.id = u.item_id
+         JOIN products p ON p.id = u.product_id
+        WHERE u.order_id = $1::uuid AND u.status = 'pending' AND o.status = 'fulfilling')
+     SELECT
+       COALESCE((SELECT json_agg(json_build_object('unitId', id, 'productId', product_id, 'priceMinor', unit_price_minor,
+                                                   'kind', kind, 'currency', currency) ORDER BY created_at, id)
+                   FROM units), '[]') AS units,
+       COALESCE((SELECT json_agg(json_build_object(
+                   'productId', r.product_id, 'routeId', r.id, 'supplierId', r.supplier_id, 'supplierName', s.name,
+                   'priority', r.priority, 'costMinor', r.cost_minor, 'enabled', r.enabled,
+                   'supplierEnabled', s.enabled, 'productCode', r.product_code, 'timeoutMs', s.timeout_ms))
+                   FROM supplier_routes r JOIN suppliers s ON s.id = r.supplier_id
+                  WHERE r.product_id IN (SELECT product_id FROM units)), '[]') AS routes`,
+    [orderId],
+    'plan_sourcing',
+  );
+  const { units, routes } = read!;
   const plans: ProductPlan[] = [];
-  const skippedRows: Prisma.SourcingAttemptCreateManyInput[] = [];
-  for (const product of products) {
-    const priceMinor = units.find((u) => u.productId === product.id)!.item.unitPriceMinor;
-    const plan = planRoutes(product.routes.map(routeFactsOf), priceMinor);
-    plans.push({
-      productId: product.id,
-      kind: product.kind,
+  const skippedRows: AttemptRecord[] = [];
+  for (const first of units.filter((u, i) => units.findIndex((v) => v.productId === u.productId) === i)) {
+    const { productId, kind, priceMinor, currency } = first;
+    const plan = planRoutes(
+      routes.filter((r) => r.productId === productId).map(({ productId: _, ...route }) => route),
       priceMinor,
-      currency: product.currency,
-      routes: plan.tryInOrder,
-    });
-    for (const unit of units.filter((u) => u.productId === product.id)) {
+    );
+    plans.push({ productId, kind, priceMinor, currency, routes: plan.tryInOrder });
+    for (const unit of units.filter((u) => u.productId === productId)) {
       for (const skip of plan.skipped) {
         skippedRows.push({
-          unitId: unit.id,
+          unitId: unit.unitId,
           supplierId: skip.route.supplierId,
           source: skip.route.supplierName,
           outcome: skip.outcome,
@@ -90,11 +105,11 @@ export async function planSourcing(db: Db, orderId: string): Promise<SourcingPla
     }
   }
   if (skippedRows.length > 0) await recordSkipsOnce(db, skippedRows);
-  return { products: plans, units: units.map((u) => ({ unitId: u.id, productId: u.productId })) };
+  return { products: plans, units: units.map(({ unitId, productId }) => ({ unitId, productId })) };
 }
 
 /** A replayed plan must not record its skips twice. */
-async function recordSkipsOnce(db: Db, rows: Prisma.SourcingAttemptCreateManyInput[]) {
+async function recordSkipsOnce(db: Db, rows: AttemptRecord[]) {
   const existing = await db.sourcingAttempt.findMany({
     where: { unitId: { in: rows.map((r) => r.unitId) }, outcome: 'price_above_limit' },
     select: { unitId: true, supplierId: true },
@@ -114,18 +129,73 @@ export interface AttemptRecord {
   costMinor?: number | undefined;
 }
 
-export async function recordAttempt(db: DbTx, attempt: AttemptRecord): Promise<void> {
-  await db.sourcingAttempt.create({ data: attempt });
+export async function recordAttempt(db: Db, attempt: AttemptRecord): Promise<void> {
+  await sqlOf(db).rows(
+    `INSERT INTO sourcing_attempts (unit_id, supplier_id, source, outcome, detail, latency_ms, cost_minor)
+     VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7)`,
+    [
+      attempt.unitId,
+      attempt.supplierId,
+      attempt.source,
+      attempt.outcome,
+      attempt.detail ?? null,
+      attempt.latencyMs ?? null,
+      attempt.costMinor ?? null,
+    ],
+    'record_sourcing_attempt',
+  );
 }
+
+/** SQL: an attempt at the supplier left the unit possibly bought (the outcomes are parameter $3). */
+const mayHaveBoughtSql = (unit: string, supplier: string) =>
+  `EXISTS (SELECT 1 FROM sourcing_attempts a WHERE a.unit_id = ${unit} AND a.supplier_id = ${supplier} AND a.outcome = ANY($3))`;
 
 /** Whether an order for the unit went to this supplier without a conclusive answer on record (sent, lost, pending). */
 export async function mayHaveBought(db: Db, unitId: string, supplierId: string): Promise<boolean> {
-  const found = await db.sourcingAttempt.findFirst({
-    where: { unitId, supplierId, outcome: { in: [...AMBIGUOUS_OUTCOMES] } },
-    select: { id: true },
-  });
-  return found !== null;
+  const [row] = await sqlOf(db).rows<{ found: boolean }>(
+    `SELECT ${mayHaveBoughtSql('$1::uuid', '$2::uuid')} AS found`,
+    [unitId, supplierId, AMBIGUOUS_OUTCOMES],
+  );
+  return row!.found;
 }
+
+/**
+ * What buying one unit at one route needs, in one round trip: the unit (its status, price
+ * and top-up account), the route's product and supplier (with the circuit's state), and
+ * whether an earlier attempt there may have bought it. Null when either is gone.
+ */
+export async function unitAtRoute(db: Db, unitId: string, routeId: string) {
+  const [row] = await sqlOf(db).rows<{
+    unit: { id: string; status: OrderUnitStatus; priceMinor: number; account: string | null };
+    product: { id: string; kind: ProductPlan['kind']; currency: string };
+    productCode: string;
+    supplier: Pick<
+      Supplier,
+      'id' | 'name' | 'protocol' | 'baseUrl' | 'credentialsCipher' | 'timeoutMs' | 'callbackDeadlineMs'
+    > & { circuit: { state: CircuitState; changedAt: string; cooldownSeconds: number } };
+    mayHaveBought: boolean;
+  }>(
+    `SELECT json_build_object('id', u.id, 'status', u.status, 'priceMinor', i.unit_price_minor, 'account', i.account) AS unit,
+            json_build_object('id', p.id, 'kind', p.kind, 'currency', p.currency) AS product,
+            r.product_code AS "productCode",
+            json_build_object('id', s.id, 'name', s.name, 'protocol', s.protocol, 'baseUrl', s.base_url,
+                              'credentialsCipher', s.credentials_cipher, 'timeoutMs', s.timeout_ms,
+                              'callbackDeadlineMs', s.callback_deadline_ms,
+                              'circuit', json_build_object('state', s.circuit_state, 'changedAt', s.circuit_changed_at,
+                                                           'cooldownSeconds', s.circuit_cooldown_seconds)) AS supplier,
+            ${mayHaveBoughtSql('u.id', 's.id')} AS "mayHaveBought"
+       FROM order_units u JOIN order_items i ON i.id = u.item_id
+       JOIN supplier_routes r ON r.id = $2::uuid JOIN products p ON p.id = r.product_id
+       JOIN suppliers s ON s.id = r.supplier_id
+      WHERE u.id = $1::uuid`,
+    [unitId, routeId, AMBIGUOUS_OUTCOMES],
+    'unit_at_route',
+  );
+  if (!row) return null;
+  const { circuit, ...supplier } = row.supplier;
+  return { ...row, supplier, circuit: { ...circuit, changedAt: new Date(circuit.changedAt) } };
+}
+export type UnitAtRoute = NonNullable<Awaited<ReturnType<typeof unitAtRoute>>>;
 
 export interface Sale {
   transactionId: string;
@@ -144,94 +214,50 @@ export type ObtainResult =
 
 /**
  * Binds a supplier's sale to a pending unit of a fulfilling order (or a pending replacement
- * unit of a compensation, whose order was delivered long ago), in one transaction that
- * locks the order row first (the order's other steps do too): a card key is sealed and
- * stored as reserved by the unit, a top-up keeps the supplier's transaction id. Records the
+ * unit of a compensation, whose order was delivered long ago): one call of the
+ * `bind_supplier_sale` database function, which locks the order row first (the order's
+ * other steps do too). A card key is checked and sealed here, for the unit's product, and
+ * stored as reserved by the unit; a top-up keeps the supplier's transaction id. Records the
  * attempt with `outcome`.
  */
 export async function recordObtained(
   db: Db,
   secrets: ImportSecrets,
-  input: Omit<AttemptRecord, 'outcome' | 'costMinor'> & { outcome: 'delivered' | 'found_on_lookup'; sale: Sale },
+  input: Omit<AttemptRecord, 'outcome' | 'costMinor'> & {
+    outcome: 'delivered' | 'found_on_lookup';
+    sale: Sale;
+    product: { id: string; kind: ProductPlan['kind'] };
+  },
 ): Promise<ObtainResult> {
-  const { sale, ...attempt } = input;
-  return db.$transaction(async (tx) => {
-    const [unit] = await tx.$queryRaw<
-      {
-        status: string;
-        supplier_id: string | null;
-        order_status: string;
-        product_id: string;
-        kind: string;
-        replacement: boolean;
-      }[]
-    >`
-      SELECT u.status::text, u.supplier_id::text, o.status::text AS order_status, u.product_id::text, p.kind::text,
-             u.replaces_unit_id IS NOT NULL AS replacement
-        FROM orders o JOIN order_units u ON u.order_id = o.id JOIN products p ON p.id = u.product_id
-       WHERE u.id = ${input.unitId}::uuid
-         FOR UPDATE OF o, u`;
-    if (!unit) return { kind: 'unit_closed' };
-    if (unit.status !== 'pending' && unit.supplier_id === input.supplierId) return { kind: 'already' };
-    if (unit.status !== 'pending' || (unit.order_status !== 'fulfilling' && !unit.replacement)) {
-      await recordAttempt(tx, {
-        ...attempt,
-        outcome: 'failed',
-        detail: 'sold after the unit moved on',
-        costMinor: sale.costMinor,
-      });
-      return { kind: 'unit_closed' };
-    }
-    let cardKeyId: string | null = null;
-    if (unit.kind === 'card_key') {
-      const code = CardKeySchema.safeParse(sale.key ?? '');
-      if (!code.success) {
-        const detail = `supplier sent an unusable key: ${code.error.issues[0]?.message ?? 'invalid'}`;
-        await recordAttempt(tx, { ...attempt, outcome: 'invalid_key', detail, costMinor: sale.costMinor });
-        return { kind: 'invalid_key', detail };
-      }
-      const key = await insertBoughtKey(tx, secrets, unit.product_id, input, code.data);
-      if (!key) {
-        const detail = 'supplier sent a key the platform already has';
-        await recordAttempt(tx, { ...attempt, outcome: 'invalid_key', detail, costMinor: sale.costMinor });
-        return { kind: 'invalid_key', detail };
-      }
-      cardKeyId = key;
-    }
-    await tx.orderUnit.update({
-      where: { id: input.unitId },
-      data: {
-        status: 'reserved',
-        source: 'supplier',
-        supplierId: input.supplierId,
-        supplierRef: sale.transactionId,
-        costMinor: sale.costMinor,
-        cardKeyId,
-      },
-    });
-    await recordAttempt(tx, { ...attempt, costMinor: sale.costMinor });
-    return { kind: 'obtained' };
-  });
-}
-
-/** Null when the key is a duplicate of one already held (by fingerprint). */
-async function insertBoughtKey(
-  tx: DbTx,
-  secrets: ImportSecrets,
-  productId: string,
-  input: { unitId: string; supplierId: string },
-  code: string,
-): Promise<string | null> {
-  const sealed = sealCardKey(secrets, productId, code);
-  // ON CONFLICT, not a caught error: a duplicate must not abort the transaction the attempt is recorded in.
-  const [key] = await tx.$queryRaw<{ id: string }[]>`
-    INSERT INTO card_keys (id, product_id, source_supplier_id, ciphertext, encryption_key_id, fingerprint, status,
-                           reserved_by_unit_id, reserved_at)
-    VALUES (gen_random_uuid(), ${productId}::uuid, ${input.supplierId}::uuid, ${sealed.ciphertext},
-            ${sealed.encryptionKeyId}, ${sealed.fingerprint}, 'reserved', ${input.unitId}::uuid, now())
-    ON CONFLICT DO NOTHING
-    RETURNING id::text`;
-  return key?.id ?? null;
+  const { sale, product } = input;
+  let keyProblem: string | null = null;
+  let sealed: ReturnType<typeof sealCardKey> | null = null;
+  if (product.kind === 'card_key') {
+    const code = CardKeySchema.safeParse(sale.key ?? '');
+    if (code.success) sealed = sealCardKey(secrets, product.id, code.data);
+    else keyProblem = `supplier sent an unusable key: ${code.error.issues[0]?.message ?? 'invalid'}`;
+  }
+  const [row] = await sqlOf(db).rows<{ kind: ObtainResult['kind']; detail: string | null }>(
+    'SELECT * FROM bind_supplier_sale($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)',
+    [
+      input.unitId,
+      input.supplierId,
+      input.source,
+      input.outcome,
+      input.detail ?? null,
+      input.latencyMs ?? null,
+      sale.transactionId,
+      sale.costMinor,
+      keyProblem,
+      product.id,
+      sealed?.ciphertext ?? null,
+      sealed?.encryptionKeyId ?? null,
+      sealed?.fingerprint ?? null,
+    ],
+  );
+  return row!.kind === 'invalid_key'
+    ? { kind: 'invalid_key', detail: row!.detail ?? 'invalid key' }
+    : { kind: row!.kind };
 }
 
 /**
@@ -249,7 +275,11 @@ export async function settleCallback(
 ): Promise<{ workflowId: string; obtained: boolean } | null> {
   const unit = await db.orderUnit.findUnique({
     where: { id: reference },
-    select: { id: true, order: { select: { workflowId: true } } },
+    select: {
+      id: true,
+      order: { select: { workflowId: true } },
+      item: { select: { product: { select: { id: true, kind: true } } } },
+    },
   });
   if (!unit || !(await mayHaveBought(db, unit.id, supplier.id))) return null;
   const attempt = { unitId: unit.id, supplierId: supplier.id, source: supplier.name };
@@ -260,6 +290,7 @@ export async function settleCallback(
         ...attempt,
         outcome: 'delivered',
         sale,
+        product: unit.item.product,
         detail: 'by callback',
       });
       return { workflowId, obtained: result.kind === 'obtained' || result.kind === 'already' };
