@@ -123,6 +123,8 @@ async function main() {
     log('floors…');
     const F1 = await withCpu(() => closedLoop(CONCURRENCY, D.run, f1));
     const FSame = await withCpu(() => closedLoop(CONCURRENCY, D.run, fSame));
+    // The SDK's own peak under load: the floor worker (no-op activities) after F1 and F-same.
+    const floorWorkerPeakMb = round(peakRssMb(floors.pid!));
     log('orders, closed loop…');
     const orders = await withCpu(() => closedLoop(CONCURRENCY, D.run, order));
     // The worker's peak (a high-water mark) after each section: own-stock orders at
@@ -177,6 +179,7 @@ async function main() {
       workerAtSustainedLoad: workerPeakSustainedMb,
       workerAfterSupplierOrders: workerPeakSuppliedMb,
       bareSdkWorker: round(peakRssMb(bare.pid!)),
+      floorWorkerUnderLoad: floorWorkerPeakMb,
     };
     await stopChild(bare);
 
@@ -446,7 +449,7 @@ function table(r: any): string {
     : `Risk evaluation (facts + rules) with ${risk.priorOrders} prior orders, heavy buyer: p50 ${risk.latency.p50.toFixed(1)} ms, p99 ${risk.latency.p99.toFixed(1)} ms over ${risk.latency.count} (${JSON.stringify(risk.decisions)})\n`;
   const rss = r.peakRssMb;
   const toBare = (mb: number) => `${mb} MB, ${round(mb / rss.bareSdkWorker)}×`;
-  out += `Peak RSS: API ${rss.api} MB; worker against the bare SDK worker's ${rss.bareSdkWorker} MB: own-stock orders ${toBare(rss.workerAtSustainedLoad)}; + supplier-routed ${toBare(rss.workerAfterSupplierOrders)}; + open loop to overload ${toBare(rss.worker)}\n`;
+  out += `Peak RSS: API ${rss.api} MB; worker against the bare SDK worker's ${rss.bareSdkWorker} MB: own-stock orders ${toBare(rss.workerAtSustainedLoad)}; + supplier-routed ${toBare(rss.workerAfterSupplierOrders)}; + open loop to overload ${toBare(rss.worker)}; the floor worker (SDK, no-op activities) after F1 and F-same ${toBare(rss.floorWorkerUnderLoad)}\n`;
   out += `Scale-out: 1 worker ${r.scaleOut.oneWorker.toFixed(1)}/s, 2 workers ${r.scaleOut.twoWorkers.toFixed(1)}/s\n`;
   return out;
 }
