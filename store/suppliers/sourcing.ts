@@ -2,7 +2,7 @@
 // product), every attempt, and the unit obtained — a key sealed like an imported one, or a
 // direct top-up's transaction id. Each write acts only while the order is fulfilling and
 // the unit still pending, so a late callback or a retried attempt cannot bind a second sale.
-import type { OrderUnitStatus, Supplier, SupplierRoute } from '@prisma/client';
+import type { OrderUnitStatus, Supplier } from '@prisma/client';
 import { CardKeySchema } from '../../domain/card-key';
 import type { SaleState } from '../../domain/supplier-sales';
 import {
@@ -17,20 +17,13 @@ import {
 import { type Db, sqlOf } from '../../infra/db';
 import { type ImportSecrets, sealCardKey } from '../inventory';
 
-/** A route as the planner takes it. */
-function routeFactsOf(r: SupplierRoute & { supplier: Supplier }) {
-  return {
-    routeId: r.id,
-    supplierId: r.supplierId,
-    supplierName: r.supplier.name,
-    priority: r.priority,
-    costMinor: r.costMinor,
-    enabled: r.enabled,
-    supplierEnabled: r.supplier.enabled,
-    productCode: r.productCode,
-    timeoutMs: r.supplier.timeoutMs,
-  };
-}
+/** SQL: a route as the planner takes it (PlannedRoute, with its product), from `supplier_routes r JOIN suppliers s`. */
+const ROUTE_FACTS = `json_build_object(
+  'productId', r.product_id, 'routeId', r.id, 'supplierId', r.supplier_id, 'supplierName', s.name,
+  'priority', r.priority, 'costMinor', r.cost_minor, 'enabled', r.enabled, 'supplierEnabled', s.enabled,
+  'productCode', r.product_code, 'timeoutMs', s.timeout_ms)`;
+type RouteFactsRow = PlannedRoute & { productId: string };
+const plannable = ({ productId: _, ...route }: RouteFactsRow): PlannedRoute => route;
 
 /**
  * A product's routes in the order to try them for one more unit (a compensation's
@@ -40,17 +33,18 @@ export async function routesForReplacement(
   db: Db,
   input: { productId: string; priceMinor: number; failedSupplierId: string | null },
 ): Promise<PlannedRoute[]> {
-  const routes = await db.supplierRoute.findMany({
-    where: { productId: input.productId },
-    include: { supplier: true },
-  });
-  const { tryInOrder } = planRoutes(routes.map(routeFactsOf), input.priceMinor);
+  const routes = await sqlOf(db).rows<{ route: RouteFactsRow }>(
+    `SELECT ${ROUTE_FACTS} AS route FROM supplier_routes r JOIN suppliers s ON s.id = r.supplier_id
+      WHERE r.product_id = $1::uuid`,
+    [input.productId],
+  );
+  const { tryInOrder } = planRoutes(
+    routes.map((r) => plannable(r.route)),
+    input.priceMinor,
+  );
   const failed = (r: PlannedRoute) => r.supplierId === input.failedSupplierId;
   return [...tryInOrder.filter((r) => !failed(r)), ...tryInOrder.filter(failed)];
 }
-
-/** A route as the planner takes it, read with the product's kind and currency (planSourcing). */
-type PlanRouteRow = PlannedRoute & { productId: string };
 
 /**
  * The units of a fulfilling order still without a source, and for each of their products
@@ -61,7 +55,7 @@ type PlanRouteRow = PlannedRoute & { productId: string };
 export async function planSourcing(db: Db, orderId: string): Promise<SourcingPlan> {
   const [read] = await sqlOf(db).rows<{
     units: { unitId: string; productId: string; priceMinor: number; kind: ProductPlan['kind']; currency: string }[];
-    routes: PlanRouteRow[];
+    routes: RouteFactsRow[];
   }>(
     `WITH units AS (
        SELECT u.id, u.product_id, u.created_at, i.unit_price_minor, p.kind, p.currency
@@ -72,10 +66,7 @@ export async function planSourcing(db: Db, orderId: string): Promise<SourcingPla
        COALESCE((SELECT json_agg(json_build_object('unitId', id, 'productId', product_id, 'priceMinor', unit_price_minor,
                                                    'kind', kind, 'currency', currency) ORDER BY created_at, id)
                    FROM units), '[]') AS units,
-       COALESCE((SELECT json_agg(json_build_object(
-                   'productId', r.product_id, 'routeId', r.id, 'supplierId', r.supplier_id, 'supplierName', s.name,
-                   'priority', r.priority, 'costMinor', r.cost_minor, 'enabled', r.enabled,
-                   'supplierEnabled', s.enabled, 'productCode', r.product_code, 'timeoutMs', s.timeout_ms))
+       COALESCE((SELECT json_agg(${ROUTE_FACTS})
                    FROM supplier_routes r JOIN suppliers s ON s.id = r.supplier_id
                   WHERE r.product_id IN (SELECT product_id FROM units)), '[]') AS routes`,
     [orderId],
@@ -84,12 +75,11 @@ export async function planSourcing(db: Db, orderId: string): Promise<SourcingPla
   const { units, routes } = read!;
   const plans: ProductPlan[] = [];
   const skippedRows: AttemptRecord[] = [];
-  for (const first of units.filter((u, i) => units.findIndex((v) => v.productId === u.productId) === i)) {
-    const { productId, kind, priceMinor, currency } = first;
-    const plan = planRoutes(
-      routes.filter((r) => r.productId === productId).map(({ productId: _, ...route }) => route),
-      priceMinor,
-    );
+  // Each product's price, kind and currency, from its first unit (all its units share them).
+  const products = new Map<string, (typeof units)[number]>();
+  for (const unit of units) if (!products.has(unit.productId)) products.set(unit.productId, unit);
+  for (const { productId, kind, priceMinor, currency } of products.values()) {
+    const plan = planRoutes(routes.filter((r) => r.productId === productId).map(plannable), priceMinor);
     plans.push({ productId, kind, priceMinor, currency, routes: plan.tryInOrder });
     for (const unit of units.filter((u) => u.productId === productId)) {
       for (const skip of plan.skipped) {
@@ -195,7 +185,6 @@ export async function unitAtRoute(db: Db, unitId: string, routeId: string) {
   const { circuit, ...supplier } = row.supplier;
   return { ...row, supplier, circuit: { ...circuit, changedAt: new Date(circuit.changedAt) } };
 }
-export type UnitAtRoute = NonNullable<Awaited<ReturnType<typeof unitAtRoute>>>;
 
 export interface Sale {
   transactionId: string;
