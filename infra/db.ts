@@ -12,7 +12,13 @@ const pools = new WeakMap<Db, Pool>();
 
 /** Prisma over one node-postgres pool, which `sqlOf` shares for the measured hot paths. */
 export function createDb(databaseUrl: string, poolSize = 10): Db {
-  const pool = new Pool({ connectionString: databaseUrl, max: poolSize });
+  // Idle connections stay open (pg closes them after 10 s by default): a backend opened again
+  // on the next burst costs a fork and replans every function and prepared statement it
+  // runs, which showed as a steady churn of backends under the bench's closed loop.
+  const pool = new Pool({ connectionString: databaseUrl, max: poolSize, idleTimeoutMillis: 0 });
+  // An idle connection that breaks (a database restart, a terminated backend) leaves the
+  // pool and the next query opens another: its error is not the process's to crash on.
+  pool.on('error', () => undefined);
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);
   return db;
@@ -27,7 +33,11 @@ export function sqlOf(db: Db) {
   const pool = pools.get(db);
   if (!pool) throw new Error('sqlOf needs a client made by createDb');
   return {
-    /** A `name` prepares the statement once per connection: for big queries whose planning costs more than running them. */
+    /**
+     * A `name` prepares the statement once per connection: for hot statements whose parsing
+     * and planning cost as much as running them (pg_stat_statements with track_planning,
+     * bench/RESULTS.md). The text under one name must never change.
+     */
     async rows<T>(text: string, params: unknown[], name?: string): Promise<T[]> {
       return (await pool.query(name ? { name, text, values: params } : { text, values: params })).rows as T[];
     },

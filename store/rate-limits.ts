@@ -33,11 +33,11 @@ export async function hitRateLimit(
 ): Promise<RateLimitDecision> {
   const { key, limit, windowMs, now } = input;
   const start = windowStartOf(now.getTime(), windowMs);
-  const [row] = await sqlOf(db).rows<{ current: number; previous: number }>(HIT, [
-    key,
-    new Date(start),
-    new Date(start - windowMs),
-  ]);
+  const [row] = await sqlOf(db).rows<{ current: number; previous: number }>(
+    HIT,
+    [key, new Date(start), new Date(start - windowMs)],
+    'rate_limit_hit',
+  );
   if (!row) throw new Error('rate limit upsert returned no row');
   return decideRateLimit({ limit, windowMs, nowMs: now.getTime(), previous: row.previous, current: row.current });
 }

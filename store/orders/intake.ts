@@ -117,6 +117,7 @@ export async function createOrder(
                                                    'currency', currency, 'accountPattern', account_pattern))
                    FROM products WHERE sku = ANY($4) AND active), '[]') AS products`,
     [clientId, request.externalOrderId, idempotencyKey ?? null, skus],
+    'intake_read',
   );
   const { existing, products } = read!;
   if (existing) return { order: sameRequestOrConflict(existing, requestHash), created: false };
@@ -183,6 +184,7 @@ export async function createOrder(
         request.payment?.method === 'stripe' ? request.payment.paymentMethodId : null,
         buyerGeo === null ? null : JSON.stringify(buyerGeo),
       ],
+      'intake_write',
     );
     return {
       order: { id: row!.id, externalOrderId: request.externalOrderId, status: 'received', workflowId, requestHash },

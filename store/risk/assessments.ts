@@ -75,6 +75,7 @@ export async function recordOrderVerdict(
         policy.review.onDeadline === 'approve' ? 'approved' : 'rejected',
         verdict.decision === 'allow' ? null : reason,
       ],
+      'risk_record_verdict',
     );
     if (recorded?.assessment_id) {
       return {

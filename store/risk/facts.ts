@@ -108,6 +108,7 @@ export async function orderFactsOf(
   const [address] = await sqlOf(db).rows<{ buyer_ip: string; buyer_geo: Geo | null }>(
     'SELECT buyer_ip, buyer_geo FROM orders WHERE id = $1',
     [orderId],
+    'risk_order_address',
   );
   if (!address) return null;
   const ip = ipFactsOf(address.buyer_ip, address.buyer_geo);
