@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { loadConfigOrExit } from '../infra/config';
 import { keyringFrom } from '../infra/crypto';
-import { createDb } from '../infra/db';
+import { closeDb, createDb } from '../infra/db';
 import { createLogger } from '../infra/logger';
 import { connectTemporal } from '../infra/temporal';
 import { ensureClientWithKey } from '../store/clients';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     stopSweeping();
     await orderStarts.drain();
     await temporal.connection.close();
-    await db.$disconnect();
+    await closeDb(db);
     logger.info('api stopped');
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

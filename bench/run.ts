@@ -25,6 +25,7 @@ import type { OrderProgress } from '../workflows/order-messages';
 import type { Step } from './floors/workflows';
 import { closedLoop, type LoadResult, openLoop } from './lib/load';
 import { cpuMs, latencies, machine, peakRssMb, postgresCpuMs } from './lib/measure';
+import { platformDb } from './lib/platform-db';
 import { riskEvaluation } from './lib/risk';
 
 const quick = process.argv.includes('--quick');
@@ -309,7 +310,7 @@ async function keyClaiming(root: string, databaseUrl: string, perSide: number) {
   const { reserveKeysForOrder } = (await import(
     path.join(root, 'store/inventory')
   )) as typeof import('../store/inventory');
-  const { createDb } = (await import(path.join(root, 'infra/db'))) as typeof import('../infra/db');
+  const { createDb, closeDb } = await platformDb(root);
   const pool = new Pool({ connectionString: databaseUrl, max: CLAIMERS + 2 });
   const db = createDb(databaseUrl, CLAIMERS + 2);
   try {
@@ -390,7 +391,7 @@ async function keyClaiming(root: string, databaseUrl: string, perSide: number) {
     );
     return { claimers: CLAIMERS, store, rawSql: raw, storeToRaw: round(store.perSecond / raw.perSecond), doubles };
   } finally {
-    await db.$disconnect();
+    await closeDb(db);
     await pool.end();
   }
 }

@@ -14,14 +14,25 @@ const pools = new WeakMap<Db, Pool>();
 export function createDb(databaseUrl: string, poolSize = 10): Db {
   // Idle connections stay open (pg closes them after 10 s by default): a backend opened again
   // on the next burst costs a fork and replans every function and prepared statement it
-  // runs, which showed as a steady churn of backends under the bench's closed loop.
-  const pool = new Pool({ connectionString: databaseUrl, max: poolSize, idleTimeoutMillis: 0 });
+  // runs, which showed as a steady churn of backends under the bench's closed loop. Idle
+  // ones do not keep a process alive; `closeDb` closes them.
+  const pool = new Pool({ connectionString: databaseUrl, max: poolSize, idleTimeoutMillis: 0, allowExitOnIdle: true });
   // An idle connection that breaks (a database restart, a terminated backend) leaves the
   // pool and the next query opens another: its error is not the process's to crash on.
   pool.on('error', () => undefined);
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);
   return db;
+}
+
+/**
+ * Closes the client and its pool. Prisma ends the pool only if it ever connected, and a
+ * process that ran only `sqlOf` statements would otherwise keep its connections open.
+ */
+export async function closeDb(db: Db): Promise<void> {
+  await db.$disconnect();
+  const pool = pools.get(db);
+  if (pool && !pool.ended) await pool.end();
 }
 
 /**

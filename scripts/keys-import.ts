@@ -9,7 +9,7 @@ import { CardKeySchema } from '../domain/card-key';
 import { FreeText } from '../domain/text';
 import { loadConfigOrExit } from '../infra/config';
 import { keyringFrom } from '../infra/crypto';
-import { createDb } from '../infra/db';
+import { closeDb, createDb } from '../infra/db';
 import { importKeys } from '../store/inventory';
 import { peakRssMb } from './lib/peak-rss';
 
@@ -268,7 +268,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     if (!streaming) await file.close();
-    await db.$disconnect();
+    await closeDb(db);
   }
 }
 

@@ -6,7 +6,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfigOrExit } from '../infra/config';
 import { keyringFrom } from '../infra/crypto';
-import { createDb, ensureDatabase } from '../infra/db';
+import { closeDb, createDb, ensureDatabase } from '../infra/db';
 import {
   DEMO_CLIENT_KEY,
   DEMO_SKU,
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   const keyring = keyringFrom(config.KEY_ENCRYPTION_KEY_ID, config.KEY_ENCRYPTION_KEY);
   const { seeded } = await seedDemoData(db, keyring, config);
   await seedDemoSuppliers(db, keyring, sim);
-  await db.$disconnect();
+  await closeDb(db);
   if (seeded) log('demo data seeded');
 
   const ui = temporalServer?.uiUrl ?? `(the Temporal server at ${config.TEMPORAL_ADDRESS} is not ours)`;

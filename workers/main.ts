@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from '../infra/config';
 import { keyringFrom } from '../infra/crypto';
-import { createDb } from '../infra/db';
+import { closeDb, createDb } from '../infra/db';
 import { createLogger } from '../infra/logger';
 import { installTemporalRuntime } from '../infra/temporal-logging';
 import { connectTemporal } from '../infra/temporal';
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     logger.info('worker stopped');
   } finally {
     await connection.close();
-    await db.$disconnect();
+    await closeDb(db);
   }
 }
 

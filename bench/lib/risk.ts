@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { Pool } from 'pg';
 import { latencies } from './measure';
+import { platformDb } from './platform-db';
 
 const PRIOR_ORDERS = 10_000;
 const HEAVY_BUYER_ORDERS = 400;
@@ -18,7 +19,7 @@ export async function riskEvaluation(root: string, databaseUrl: string, evaluati
   } catch {
     return { skipped: 'the checkout under test has no risk control' };
   }
-  const { createDb } = (await import(path.join(root, 'infra/db'))) as typeof import('../../infra/db');
+  const { createDb, closeDb } = await platformDb(root);
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   const [column] = (
     await pool.query(
@@ -113,7 +114,7 @@ export async function riskEvaluation(root: string, databaseUrl: string, evaluati
     }
     return { priorOrders: PRIOR_ORDERS, heavyBuyerOrders: HEAVY_BUYER_ORDERS, latency: latency.summary(), decisions };
   } finally {
-    await db.$disconnect();
+    await closeDb(db);
     await pool.end();
   }
 }

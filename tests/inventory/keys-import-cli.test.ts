@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../infra/config';
 import { keyringFrom } from '../../infra/crypto';
-import { createDb, type Db } from '../../infra/db';
+import { closeDb, createDb, type Db } from '../../infra/db';
 import { fingerprintOf, openKey } from '../../store/inventory';
 import { nodeTsArgs, ROOT } from '../../scripts/lib/node-ts';
 
@@ -64,7 +64,7 @@ beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'keys-import-'));
 });
 afterAll(async () => {
-  await db.$disconnect();
+  await closeDb(db);
   rmSync(dir, { recursive: true, force: true });
 });
 

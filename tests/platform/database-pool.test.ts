@@ -1,7 +1,7 @@
 // The shared connection pool (infra/db.ts): idle connections stay open, so a backend keeps the
 // plans it made; one that breaks while idle leaves the pool without taking the process down.
 import { Client } from 'pg';
-import { createDb, type Db, sqlOf } from '../../infra/db';
+import { closeDb, createDb, type Db, sqlOf } from '../../infra/db';
 import { testConfig } from '../support/stack';
 
 const databaseUrl = testConfig().DATABASE_URL;
@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await admin.end();
-  await db.$disconnect();
+  await closeDb(db);
 });
 
 const backendPid = async () =>
@@ -40,4 +40,20 @@ test('an idle connection terminated by the server leaves the pool; the next call
     after = await backendPid().catch(() => before);
   }
   expect(after).not.toBe(before);
+});
+
+test('closeDb closes the connections of a client that only ran plain SQL (Prisma never connected)', async () => {
+  const other = createDb(databaseUrl, 1);
+  const pid = (await sqlOf(other).rows<{ pid: number }>('SELECT pg_backend_pid() AS pid', []))[0]!.pid;
+  await closeDb(other);
+  let open = 1;
+  for (let i = 0; i < 50 && open > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { rows } = await admin.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1',
+      [pid],
+    );
+    open = rows[0]!.n;
+  }
+  expect(open).toBe(0);
 });

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createApp } from '../../api/app';
-import { createDb, type Db } from '../../infra/db';
+import { closeDb, createDb, type Db } from '../../infra/db';
 import { createLogger } from '../../infra/logger';
 import { ensureClientWithKey } from '../../store/clients';
 import { sweepRateLimits } from '../../store/rate-limits';
@@ -61,7 +61,7 @@ async function secondApi(db: Db, logger = stack.logger): Promise<string> {
 
 function ownDb(url = stack.config.DATABASE_URL): Db {
   const db = createDb(url, 2);
-  closers.push(() => db.$disconnect());
+  closers.push(() => closeDb(db));
   return db;
 }
 

@@ -1,4 +1,4 @@
-import { createDb, dropDatabase } from '../../infra/db';
+import { closeDb, createDb, dropDatabase } from '../../infra/db';
 import type { StripeMock } from '../../scripts/lib/stripe-mock';
 import type { DevServer } from '../../scripts/lib/temporal-dev-server';
 import { reconcile } from '../../store/reconciliation';
@@ -14,7 +14,7 @@ export default async function globalTeardown(): Promise<void> {
   try {
     ({ mismatches } = await reconcile(db, { from: new Date(0), to: new Date(Date.now() + 60_000) }));
   } finally {
-    await db.$disconnect();
+    await closeDb(db);
   }
   if (!process.env.KEEP_TEST_DATABASE) await dropDatabase(process.env.DATABASE_URL);
   if (mismatches.length > 0) {

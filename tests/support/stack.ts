@@ -18,7 +18,7 @@ import { createApp } from '../../api/app';
 import { createOrderStarts } from '../../api/order-starts';
 import { type Config, parseConfig } from '../../infra/config';
 import { keyringFrom } from '../../infra/crypto';
-import { createDb, type Db } from '../../infra/db';
+import { closeDb, createDb, type Db } from '../../infra/db';
 import { createLogger, type Logger } from '../../infra/logger';
 import { connectTemporal } from '../../infra/temporal';
 import { nodeTsArgs, ROOT } from '../../scripts/lib/node-ts';
@@ -126,7 +126,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       await new Promise((resolve) => server.close(resolve));
       await deps.orderStarts.drain();
       await temporal.connection.close();
-      await db.$disconnect();
+      await closeDb(db);
     },
   };
 }
