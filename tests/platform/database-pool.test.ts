@@ -1,5 +1,6 @@
 // The shared connection pool (infra/db.ts): idle connections stay open, so a backend keeps the
-// plans it made; one that breaks while idle leaves the pool without taking the process down.
+// statements it prepared; one that breaks while idle leaves the pool without taking the
+// process down; closeDb closes a client's connections whether or not Prisma ever connected.
 import { Client } from 'pg';
 import { closeDb, createDb, type Db, sqlOf } from '../../infra/db';
 import { testConfig } from '../support/stack';
@@ -24,6 +25,8 @@ test('an idle connection outlives pg’s default 10 s idle timeout, with its pre
   const first = await backendPid();
   await new Promise((resolve) => setTimeout(resolve, 11_000));
   expect(await backendPid()).toBe(first);
+  const prepared = await sqlOf(db).rows<{ name: string }>('SELECT name FROM pg_prepared_statements', []);
+  expect(prepared.map((p) => p.name)).toContain('backend_pid');
   const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1`, [
     first,
   ]);
