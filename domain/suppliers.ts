@@ -1,6 +1,7 @@
 // Supplier routing rules, on given facts: which routes to try for a unit and in what order,
 // whether a supplier's circuit lets a call through, and what an attempt's outcome means.
 import { z } from 'zod';
+import { HttpUrl, Identifier, VerbatimText } from './text';
 
 export interface RouteFacts {
   routeId: string;
@@ -121,17 +122,17 @@ export function parseProductCode(code: string): { id: string; faceValue?: string
 
 /** Reference protocol: the account id and shared secret the supplier issued. */
 export const ReferenceCredentials = z.strictObject({
-  accountId: z.string().min(1).max(200),
-  secret: z.string().min(16).max(500),
+  accountId: Identifier(200),
+  secret: VerbatimText(500, 16),
 });
 export type ReferenceCredentials = z.infer<typeof ReferenceCredentials>;
 
 /** Reloadly: OAuth client credentials; the URLs default to Reloadly's own hosts. */
 export const ReloadlyCredentials = z.strictObject({
-  clientId: z.string().min(1).max(200),
-  clientSecret: z.string().min(1).max(500),
-  authUrl: z.url({ protocol: /^https?$/ }).default('https://auth.reloadly.com/oauth/token'),
-  topupsBaseUrl: z.url({ protocol: /^https?$/ }).default('https://topups.reloadly.com'),
+  clientId: Identifier(200),
+  clientSecret: VerbatimText(500),
+  authUrl: HttpUrl().default('https://auth.reloadly.com/oauth/token'),
+  topupsBaseUrl: HttpUrl().default('https://topups.reloadly.com'),
 });
 export type ReloadlyCredentials = z.infer<typeof ReloadlyCredentials>;
 

@@ -5,15 +5,24 @@
 import { z } from 'zod';
 
 const INVISIBLE_OR_BROKEN = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+const visible = (v: string) => !INVISIBLE_OR_BROKEN.test(v);
+const VISIBLE_ONLY = 'must not contain control, format or unpaired surrogate characters';
 
-/** A name or label: trimmed, 1..max characters, nothing invisible. */
-export const FreeText = (max: number) =>
+/** A name, label, reason or note a person writes: trimmed, 1..max characters, nothing invisible. */
+export const FreeText = (max: number) => z.string().trim().min(1).max(max).refine(visible, VISIBLE_ONLY);
+
+/** Text that means exactly what was written (a pattern, a secret): min..max characters, nothing invisible, not trimmed. */
+export const VerbatimText = (max: number, min = 1) => z.string().min(min).max(max).refine(visible, VISIBLE_ONLY);
+
+/**
+ * An http(s) URL the platform stores and later calls or hands out. The URL parser keeps raw
+ * control and format characters in a path or query as they are, so they are refused here.
+ */
+export const HttpUrl = (max = 2048) =>
   z
-    .string()
-    .trim()
-    .min(1)
+    .url({ protocol: /^https?$/ })
     .max(max)
-    .refine((v) => !INVISIBLE_OR_BROKEN.test(v), 'must not contain control, format or unpaired surrogate characters');
+    .refine(visible, VISIBLE_ONLY);
 
 /** An identifier from another system: 1..max printable ASCII characters, no leading or trailing space. */
 export const Identifier = (max: number) =>

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { roleFromDb, RoleSchema } from '../../domain/roles';
-import { FreeText } from '../../domain/text';
+import { FreeText, HttpUrl } from '../../domain/text';
 import { createClient } from '../../store/clients';
 import type { ApiDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
@@ -11,10 +11,7 @@ import { outboundUrlOr422, parseOr422 } from '../problem';
 export const CreateClientBody = z.strictObject({
   name: FreeText(100),
   role: RoleSchema,
-  webhookUrl: z
-    .url({ protocol: /^https?$/ })
-    .max(2048)
-    .optional(),
+  webhookUrl: HttpUrl().optional(),
 });
 
 export function clientsRouter({ db, keyring, config }: ApiDeps): Router {

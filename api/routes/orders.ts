@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DurationSchema } from '../../domain/duration';
-import { Identifier } from '../../domain/text';
+import { HttpUrl, Identifier } from '../../domain/text';
 import { roleFromDb } from '../../domain/roles';
 import { claimTokenFor } from '../../store/claims';
 import {
@@ -42,10 +42,7 @@ export const CreateOrderBody = z.strictObject({
     )
     .min(1)
     .max(20),
-  callbackUrl: z
-    .url({ protocol: /^https?$/ })
-    .max(2048)
-    .optional(),
+  callbackUrl: HttpUrl().optional(),
   /** Deliver the units that could be obtained and refund the others, instead of all or nothing. */
   allowPartial: z.boolean().optional(),
   /** Who pays: the client's prepaid balance (default), or a card through Stripe. */

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { MoneySchema } from '../../domain/money';
-import { FreeText } from '../../domain/text';
+import { FreeText, VerbatimText } from '../../domain/text';
 import { createProduct, DuplicateSku, productView } from '../../store/products';
 import type { ApiDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
@@ -17,10 +17,7 @@ export const CreateProductBody = z
     kind: z.enum(['card_key', 'direct_topup']),
     price: MoneySchema.extend({ minor: z.number().int().positive().max(100_000_000) }),
     /** Direct top-ups: a regular expression the whole account must match (e.g. a phone number's). */
-    accountPattern: z
-      .string()
-      .min(1)
-      .max(200)
+    accountPattern: VerbatimText(200)
       .refine((source) => {
         try {
           new RegExp(source, 'u');

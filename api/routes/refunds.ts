@@ -7,6 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { money } from '../../domain/money';
+import { FreeText } from '../../domain/text';
 import { workflowIds } from '../../domain/workflow-ids';
 import type { RefundOutcome, refundWorkflow } from '../../workflows/refund';
 import { startOnce } from '../../infra/temporal';
@@ -17,7 +18,7 @@ import { parseOr422, Problem, problems } from '../problem';
 export const RefundBody = z.strictObject({
   /** The units to refund; omitted, every delivered unit of the order. */
   unitIds: z.array(z.uuid()).min(1).max(2000).optional(),
-  reason: z.string().trim().min(1).max(500),
+  reason: FreeText(500),
 });
 
 const REFUNDABLE = new Set(['delivered', 'partially_delivered', 'refunded']);

@@ -5,6 +5,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
+import { FreeText } from '../../domain/text';
 import { decideReview } from '../../store/risk/reviews';
 import { decodeReviewCursor, reviewEvidence, reviewPage } from '../../store/risk/review-queue';
 import { type ReviewDecisionResult, reviewDecisionUpdate } from '../../workflows/order-messages';
@@ -21,7 +22,7 @@ const ListQuery = z.strictObject({
 
 export const DecisionBody = z.strictObject({
   decision: z.enum(['approve', 'reject']),
-  note: z.string().trim().min(1).max(1000),
+  note: FreeText(1000),
 });
 
 function decided(outcome: ReviewDecisionResult | null): never {

@@ -5,7 +5,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { roleFromDb } from '../../domain/roles';
 import { CREDENTIALS_BY_PROTOCOL, type SupplierProtocol } from '../../domain/suppliers';
-import { FreeText } from '../../domain/text';
+import { FreeText, HttpUrl, Identifier } from '../../domain/text';
 import { parseAllowList, type OutboundAllowList } from '../../infra/outbound-url';
 import {
   createSupplier,
@@ -27,9 +27,9 @@ export const SupplierNameSchema = z
   .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 lowercase letters, digits or -, starting with a letter or digit');
 
 const ProtocolSchema = z.enum(Object.keys(CREDENTIALS_BY_PROTOCOL) as [SupplierProtocol, ...SupplierProtocol[]]);
-const BaseUrlSchema = z.url({ protocol: /^https?$/ }).max(2048);
+const BaseUrlSchema = HttpUrl();
 /** Checked against the protocol's own schema once the protocol is known. */
-const CredentialsObject = z.record(z.string(), z.unknown());
+const CredentialsObject = z.record(Identifier(100), z.unknown());
 
 const CircuitSchema = z.strictObject({
   failuresToOpen: z.number().int().min(1).max(1000),
