@@ -5,6 +5,12 @@ export const FailureType = {
   PermanentDatabaseError: 'PermanentDatabaseError',
   WebhookUrlRefused: 'WebhookUrlRefused',
   PaymentProviderMissing: 'PaymentProviderMissing',
+  /** The database refuses a step's data (a NUL, a value out of range): every retry would send the same. */
+  DatabaseRefusedData: 'DatabaseRefusedData',
+  /** A refund asked of an order that has nothing delivered to refund. */
+  RefundNotAllowed: 'RefundNotAllowed',
+  /** A resume asked of an order that is not parked (or whose parking is not recorded yet). */
+  OrderNotParked: 'OrderNotParked',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

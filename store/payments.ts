@@ -7,6 +7,8 @@ import { paymentKeys } from '../domain/ledger-keys';
 import type { Db, DbTx } from '../infra/db';
 import { type Actor, recordAuditInTx } from './audit';
 import { transitionOrderInTx } from './orders/transitions';
+import { type LockedUnit, lockUnitsInTx } from './orders/unit-locks';
+import { SUPERSEDED, type UnitActionRefusal, unitActionRefusal } from '../domain/unit-actions';
 
 export function paymentOf(db: DbTx, orderId: string): Promise<ProviderPayment | null> {
   return db.providerPayment.findUnique({ where: { orderId } });
@@ -117,6 +119,8 @@ export class RefundNotAllowed extends Error {}
 
 export interface RefundResult {
   refunded: { unitId: string; amountMinor: string }[];
+  /** Named units left as they are, and why (a redeemed key without the override, or not delivered). */
+  skipped: { unitId: string; reason: UnitActionRefusal }[];
   currency: string;
   /** Whether a provider still has to be asked (the refunds are recorded as pending operations). */
   viaProvider: boolean;
@@ -124,33 +128,50 @@ export interface RefundResult {
 }
 
 /**
- * Refunds delivered units of a delivered order, in one transaction: each unit (all delivered
- * ones when `unitIds` is omitted) becomes `refunded` with the reason and its key `void`, and
- * its price goes back once under its own key: from revenue to the client's available money
- * for the prepaid balance, or as a pending refund operation for the provider. An order with
- * nothing left delivered becomes `refunded`. Units already refunded are skipped.
+ * Refunds delivered units of a delivered order, in one transaction that locks the order, the
+ * units and their keys (store/orders/unit-locks.ts): each unit (all delivered ones when
+ * `unitIds` is omitted) becomes `refunded` with the reason and its key `void`, and its price
+ * goes back once under its own key: from revenue to the client's available money for the
+ * prepaid balance, or as a pending refund operation for the provider. A unit already refunded
+ * or replaced is skipped, and so is a unit whose key was redeemed unless `override` (the buyer
+ * would keep the goods and the money). A buyer's report still awaiting confirmation on a
+ * refunded unit is closed `superseded`: there is nothing left to confirm. An order with
+ * nothing left delivered becomes `refunded`.
  */
 export async function refundUnits(
   db: Db,
-  input: { orderId: string; unitIds?: string[] | undefined; reason: string },
+  input: { orderId: string; unitIds?: string[] | undefined; reason: string; override?: boolean | undefined },
   actor: Actor,
 ): Promise<RefundResult> {
   return db.$transaction(async (tx) => {
-    const [order] = await tx.$queryRaw<{ status: string; client_id: string; currency: string }[]>`
-      SELECT status::text, client_id::text, currency FROM orders WHERE id = ${input.orderId}::uuid FOR UPDATE`;
+    const order = await lockUnitsInTx(tx, input.orderId, input.unitIds ?? null);
     if (!order) throw new RefundNotAllowed('order not found');
     if (order.status !== 'delivered' && order.status !== 'partially_delivered' && order.status !== 'refunded') {
       throw new RefundNotAllowed(`an order that is ${order.status} has no delivered units to refund`);
     }
-    const units = await tx.$queryRaw<{ id: string; price: bigint; card_key_id: string | null }[]>`
-      UPDATE order_units u SET status = 'refunded', reason = ${input.reason}
-        FROM order_items i
-       WHERE i.id = u.item_id AND u.order_id = ${input.orderId}::uuid AND u.status = 'delivered'
-         AND (${input.unitIds ?? null}::uuid[] IS NULL OR u.id = ANY(${input.unitIds ?? null}::uuid[]))
-      RETURNING u.id::text, i.unit_price_minor::bigint AS price, u.card_key_id::text`;
-    const keyIds = units.flatMap((u) => (u.card_key_id ? [u.card_key_id] : []));
-    if (keyIds.length > 0) {
-      await tx.$executeRaw`UPDATE card_keys SET status = 'void' WHERE id = ANY(${keyIds}::uuid[]) AND status = 'delivered'`;
+    const units: LockedUnit[] = [];
+    const skipped: RefundResult['skipped'] = [];
+    for (const unit of order.units) {
+      const refused = unitActionRefusal(unit, input);
+      if (refused === null) units.push(unit);
+      // A unit refunded before is this refund repeated; without named units, only the
+      // delivered ones were asked for.
+      else if (refused === 'key_redeemed' || (input.unitIds && unit.status !== 'refunded')) {
+        skipped.push({ unitId: unit.id, reason: refused });
+      }
+    }
+    const unitIds = units.map((u) => u.id);
+    if (units.length > 0) {
+      await tx.$executeRaw`
+        UPDATE order_units SET status = 'refunded', reason = ${input.reason} WHERE id = ANY(${unitIds}::uuid[])`;
+      const keyIds = units.flatMap((u) => (u.cardKeyId ? [u.cardKeyId] : []));
+      if (keyIds.length > 0) {
+        await tx.$executeRaw`UPDATE card_keys SET status = 'void' WHERE id = ANY(${keyIds}::uuid[])`;
+      }
+      await tx.$executeRaw`
+        UPDATE compensations SET status = 'completed', outcome = ${SUPERSEDED}, completed_at = now(),
+               detail = 'the unit was refunded before the report was confirmed'
+         WHERE unit_id = ANY(${unitIds}::uuid[]) AND status = 'awaiting_confirmation'`;
     }
     const payment = await tx.providerPayment.findUnique({ where: { orderId: input.orderId } });
     for (const unit of units) {
@@ -161,14 +182,14 @@ export async function refundUnits(
             paymentId: payment.id,
             kind: 'refund',
             idempotencyKey: key,
-            amountMinor: unit.price,
+            amountMinor: unit.priceMinor,
             unitId: unit.id,
           },
         });
       } else {
         await tx.$queryRaw`
-          SELECT transaction_id FROM ledger_transfer('refund', ${key}, ${order.client_id}::uuid, ${input.orderId}::uuid,
-            ${order.currency}, ${unit.price}, 'platform_revenue', 'client_available', ${actor.clientId}::uuid)`;
+          SELECT transaction_id FROM ledger_transfer('refund', ${key}, ${order.clientId}::uuid, ${input.orderId}::uuid,
+            ${order.currency}, ${unit.priceMinor}, 'platform_revenue', 'client_available', ${actor.clientId}::uuid)`;
       }
     }
     const [left] = await tx.$queryRaw<{ delivered: number }[]>`
@@ -185,51 +206,19 @@ export async function refundUnits(
         subjectType: 'order',
         subjectId: input.orderId,
         reason: input.reason,
-        details: { units: units.map((u) => u.id), minor: units.reduce((s, u) => s + u.price, 0n).toString() },
+        details: {
+          units: unitIds,
+          minor: units.reduce((s, u) => s + u.priceMinor, 0n).toString(),
+          ...(input.override ? { override: true } : {}),
+        },
       });
     }
     return {
-      refunded: units.map((u) => ({ unitId: u.id, amountMinor: u.price.toString() })),
+      refunded: units.map((u) => ({ unitId: u.id, amountMinor: u.priceMinor.toString() })),
+      skipped,
       currency: order.currency,
       viaProvider: payment !== null,
       orderStatus,
     };
-  });
-}
-
-/** What a provider's webhook says about a payment; applied when newer than the last one applied. */
-export interface ProviderReport {
-  eventId: string;
-  type: string;
-  createdAt: Date;
-  intentId: string | null;
-  providerStatus?: string;
-  capturedMinor?: bigint;
-  refundedMinor?: bigint;
-}
-
-/** Stores the event once; returns false for a redelivery (which changes nothing). */
-export async function applyProviderReport(db: Db, report: ProviderReport): Promise<boolean> {
-  return db.$transaction(async (tx) => {
-    const payment = report.intentId
-      ? await tx.providerPayment.findFirst({ where: { intentId: report.intentId }, orderBy: { createdAt: 'desc' } })
-      : null;
-    const stored = await tx.paymentWebhookEvent.createMany({
-      data: [{ id: report.eventId, provider: 'stripe', type: report.type, paymentId: payment?.id ?? null }],
-      skipDuplicates: true,
-    });
-    if (stored.count === 0) return false;
-    if (payment && (!payment.providerEventAt || payment.providerEventAt <= report.createdAt)) {
-      await tx.providerPayment.update({
-        where: { id: payment.id },
-        data: {
-          providerEventAt: report.createdAt,
-          ...(report.providerStatus ? { providerStatus: report.providerStatus } : {}),
-          ...(report.capturedMinor !== undefined ? { providerCapturedMinor: report.capturedMinor } : {}),
-          ...(report.refundedMinor !== undefined ? { providerRefundedMinor: report.refundedMinor } : {}),
-        },
-      });
-    }
-    return true;
   });
 }

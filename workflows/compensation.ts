@@ -87,6 +87,8 @@ export async function compensationWorkflow({ compensationId }: CompensationInput
 /** A replacement unit from own stock (another batch) or the routes, delivered; undefined when none came in time. */
 async function reissue(compensationId: string): Promise<string | undefined> {
   const { newUnitId, reserved } = await steps.prepareReplacement(compensationId);
+  // The bad unit was refunded meanwhile: there is nothing to replace (the refund path finds it done).
+  if (newUnitId === null) return undefined;
   if (!reserved) {
     const c = await steps.compensationCase(compensationId);
     const routes = await steps.replacementRoutes(compensationId);

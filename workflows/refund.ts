@@ -24,6 +24,8 @@ export interface RefundInput {
   /** Omitted: every delivered unit. */
   unitIds?: string[];
   reason: string;
+  /** An admin's: refund units whose keys were redeemed too. */
+  override?: boolean;
   actor: { clientId: string | null; name: string };
 }
 

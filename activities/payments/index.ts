@@ -14,6 +14,7 @@ import {
   recordOperationFailed,
   recordRefunded,
   recordSettled,
+  RefundNotAllowed,
   refundUnits,
   type RefundResult,
 } from '../../store/payments';
@@ -110,9 +111,19 @@ export function paymentActivities(deps: ActivityDeps, provider = paymentProvider
       orderId: string;
       unitIds?: string[] | undefined;
       reason: string;
+      override?: boolean | undefined;
       actor: { clientId: string | null; name: string };
     }): Promise<RefundResult> {
-      return refundUnits(db, input, input.actor);
+      try {
+        return await refundUnits(db, input, input.actor);
+      } catch (err) {
+        if (!(err instanceof RefundNotAllowed)) throw err;
+        throw ApplicationFailure.create({
+          message: err.message,
+          type: FailureType.RefundNotAllowed,
+          nonRetryable: true,
+        });
+      }
     },
 
     /** Sends the order's pending refunds to the provider; returns how many are still not refunded. */

@@ -12,13 +12,16 @@ import { workflowIds } from '../../domain/workflow-ids';
 import type { RefundOutcome, refundWorkflow } from '../../workflows/refund';
 import { startOnce } from '../../infra/temporal';
 import type { ApiDeps } from '../deps';
-import { actorOf, requireRole } from '../middleware/auth';
+import { actorOf, callerOf, requireRole } from '../middleware/auth';
+import { roleFromDb } from '../../domain/roles';
 import { parseOr422, Problem, problems } from '../problem';
 
 export const RefundBody = z.strictObject({
   /** The units to refund; omitted, every delivered unit of the order. */
   unitIds: z.array(z.uuid()).min(1).max(2000).optional(),
   reason: FreeText(500),
+  /** Admins only: refund units whose keys the rights owner reports redeemed. */
+  override: z.boolean().optional(),
 });
 
 const REFUNDABLE = new Set(['delivered', 'partially_delivered', 'refunded']);
@@ -33,7 +36,12 @@ export function refundsRouter({ db, temporal, config }: ApiDeps): Router {
     const order = orderId.success
       ? await db.order.findUnique({
           where: { id: orderId.data },
-          select: { id: true, status: true, currency: true, units: { select: { id: true } } },
+          select: {
+            id: true,
+            status: true,
+            currency: true,
+            units: { select: { id: true, status: true, cardKeyId: true } },
+          },
         })
       : null;
     if (!order) throw problems.notFound('order');
@@ -48,10 +56,20 @@ export function refundsRouter({ db, temporal, config }: ApiDeps): Router {
         { path: 'unitIds', message: `not units of this order: ${foreign.join(', ')}` },
       ]);
     }
+    if (body.override && roleFromDb(callerOf(req).role) !== 'admin') {
+      throw new Problem(403, 'override_forbidden', 'only an admin may refund a redeemed key');
+    }
+    await refuseUndoableUnits(db, order.units, unitIds, body.override);
     const units = unitIds ? createHash('sha256').update(unitIds.join(',')).digest('hex').slice(0, 32) : 'all';
-    const workflowId = workflowIds.refund(order.id, units);
+    const workflowId = workflowIds.refund(order.id, body.override ? `${units}:override` : units);
     const args: Parameters<typeof refundWorkflow> = [
-      { orderId: order.id, ...(unitIds ? { unitIds } : {}), reason: body.reason, actor: actorOf(req) },
+      {
+        orderId: order.id,
+        ...(unitIds ? { unitIds } : {}),
+        reason: body.reason,
+        ...(body.override ? { override: true } : {}),
+        actor: actorOf(req),
+      },
     ];
     await startOnce(temporal, 'refundWorkflow', { workflowId, taskQueue: config.TEMPORAL_TASK_QUEUE, args });
     const handle = temporal.workflow.getHandle<typeof refundWorkflow>(workflowId);
@@ -74,6 +92,7 @@ export function refundsRouter({ db, temporal, config }: ApiDeps): Router {
         unitId: u.unitId,
         amount: money(BigInt(u.amountMinor), outcome.currency),
       })),
+      skipped: outcome.skipped ?? [],
       total: money(
         outcome.refunded.reduce((sum, u) => sum + BigInt(u.amountMinor), 0n),
         outcome.currency,
@@ -81,4 +100,44 @@ export function refundsRouter({ db, temporal, config }: ApiDeps): Router {
     });
   });
   return router;
+}
+
+/**
+ * Answers at once what the refund's transaction would refuse: a named unit that is not
+ * delivered (replaced, or never delivered; one refunded before is this refund repeated), or a
+ * unit whose key was redeemed, unless an admin overrides. The transaction checks again under
+ * its locks (store/payments.ts), so a unit redeemed in between is skipped, not refunded.
+ */
+async function refuseUndoableUnits(
+  db: ApiDeps['db'],
+  units: { id: string; status: string; cardKeyId: string | null }[],
+  unitIds: string[] | undefined,
+  override: boolean | undefined,
+) {
+  const asked = unitIds ? units.filter((u) => unitIds.includes(u.id)) : units.filter((u) => u.status === 'delivered');
+  const undeliverable = asked.filter((u) => u.status !== 'delivered' && u.status !== 'refunded');
+  if (undeliverable.length > 0) {
+    throw new Problem(409, 'unit_not_delivered', 'only delivered units are refunded', [
+      ...undeliverable.map((u) => ({ path: 'unitIds', message: `${u.id} is ${u.status}` })),
+    ]);
+  }
+  if (override) return;
+  const keyIds = asked.flatMap((u) => (u.status === 'delivered' && u.cardKeyId ? [u.cardKeyId] : []));
+  const redeemed = await db.cardKey.findMany({
+    where: { id: { in: keyIds }, status: 'redeemed' },
+    select: { id: true },
+  });
+  if (redeemed.length > 0) {
+    const ids = new Set(redeemed.map((k) => k.id));
+    throw new Problem(
+      409,
+      'key_redeemed',
+      'the rights owner reports these keys redeemed: refunding them needs an admin override',
+      [
+        ...asked
+          .filter((u) => u.cardKeyId && ids.has(u.cardKeyId))
+          .map((u) => ({ path: 'unitIds', message: `${u.id}: key redeemed` })),
+      ],
+    );
+  }
 }

@@ -7,6 +7,8 @@ import type { Db } from '../../infra/db';
 import { fingerprintOf } from '../inventory';
 import type { Actor } from '../audit';
 import { recordAuditInTx } from '../audit';
+import { type LockedUnit, lockUnitsInTx } from '../orders/unit-locks';
+import { SUPERSEDED, unitActionRefusal } from '../../domain/unit-actions';
 
 export class CompensationRefused extends Error {
   constructor(
@@ -15,6 +17,15 @@ export class CompensationRefused extends Error {
   ) {
     super(message);
   }
+}
+
+function refusal(unit: LockedUnit, options: { override?: boolean | undefined }): CompensationRefused {
+  return unitActionRefusal(unit, options) === 'key_redeemed'
+    ? new CompensationRefused(
+        'key_redeemed',
+        'the rights owner reports this key redeemed: compensating it needs an admin override',
+      )
+    : new CompensationRefused('unit_not_delivered', `the unit is ${unit.status}: only a delivered unit is compensated`);
 }
 
 export interface CompensationRequest {
@@ -37,23 +48,28 @@ export async function requestCompensation(
   actor: Actor,
 ): Promise<{ compensation: Compensation; created: boolean }> {
   return db.$transaction(async (tx) => {
-    const [unit] = await tx.$queryRaw<
-      { status: string; card_key_id: string | null; supplier_ref: string | null; key_status: string | null }[]
-    >`
-      SELECT u.status::text, u.card_key_id::text, u.supplier_ref, k.status::text AS key_status
-        FROM order_units u LEFT JOIN card_keys k ON k.id = u.card_key_id
-       WHERE u.id = ${input.unitId}::uuid AND u.order_id = ${input.orderId}::uuid
-         FOR UPDATE OF u`;
+    const locked = await lockUnitsInTx(tx, input.orderId, [input.unitId]);
+    const unit = locked?.units[0];
     if (!unit) throw new CompensationRefused('unit_not_found', 'no such unit in this order');
-    const incident = unit.card_key_id ?? unit.supplier_ref ?? input.unitId;
+    const incident = unit.cardKeyId ?? unit.supplierRef ?? input.unitId;
     const existing = await tx.compensation.findUnique({
       where: { unitId_incident: { unitId: input.unitId, incident } },
     });
+    // A report closed because its unit was undone meanwhile (refunded) has nothing to confirm.
+    if (existing?.outcome === SUPERSEDED) throw refusal(unit, {});
     if (existing?.status === 'awaiting_confirmation' && !input.awaitConfirmation) {
-      // Support confirms a buyer's report: the incident goes ahead with support's action.
+      // Support confirms a buyer's report: the unit is checked again under its lock, since it
+      // may have been refunded or redeemed while the report waited.
+      const refused = unitActionRefusal(unit, input);
+      if (refused) throw refusal(unit, input);
       const confirmed = await tx.compensation.update({
         where: { id: existing.id },
-        data: { status: 'open', action: input.action, note: input.note ?? existing.note },
+        data: {
+          status: 'open',
+          action: input.action,
+          note: input.note ?? existing.note,
+          override: input.override ?? existing.override,
+        },
       });
       await recordAuditInTx(tx, {
         actorClientId: actor.clientId,
@@ -67,18 +83,7 @@ export async function requestCompensation(
       return { compensation: confirmed, created: false };
     }
     if (existing) return { compensation: existing, created: false };
-    if (unit.status !== 'delivered') {
-      throw new CompensationRefused(
-        'unit_not_delivered',
-        `the unit is ${unit.status}: only a delivered unit is compensated`,
-      );
-    }
-    if (unit.key_status === 'redeemed' && !input.override) {
-      throw new CompensationRefused(
-        'key_redeemed',
-        'the rights owner reports this key redeemed: compensating it needs an admin override',
-      );
-    }
+    if (unitActionRefusal(unit, input)) throw refusal(unit, input);
     const compensation = await tx.compensation.create({
       data: {
         orderId: input.orderId,

@@ -6,6 +6,7 @@ import { type Db, type DbTx, Prisma } from '../../infra/db';
 import { recordAuditInTx } from '../audit';
 import { newClaimToken } from '../claims';
 import { releaseUnitsInTx } from '../inventory';
+import { lockUnitsInTx } from '../orders/unit-locks';
 import { checkBadSourceInTx, type QuarantineLimits } from '../quarantine';
 
 export interface CompensationCase {
@@ -98,23 +99,26 @@ export async function voidBadKey(
 /**
  * Makes the replacement unit (once per compensation) and tries to fill it from the
  * platform's own stock, never from the failed key's batch. Returns the unit and whether it
- * holds a key; a unit that cannot be filled here goes to the supplier routes.
+ * holds a key; a unit that cannot be filled here goes to the supplier routes. When the bad
+ * unit is no longer delivered (refunded meanwhile) there is nothing to replace: a
+ * replacement made before goes back and the unit id is null.
  */
 export async function prepareReplacement(
   db: Db,
   compensationId: string,
-): Promise<{ newUnitId: string; reserved: boolean }> {
+): Promise<{ newUnitId: string | null; reserved: boolean }> {
   return db.$transaction(async (tx) => {
-    const [c] = await tx.$queryRaw<{ new_unit_id: string | null; unit_id: string; order_id: string }[]>`
-      SELECT new_unit_id::text, unit_id::text, order_id::text FROM compensations
-       WHERE id = ${compensationId}::uuid FOR UPDATE`;
-    if (!c) throw new Error(`compensation ${compensationId} not found`);
-    let newUnitId = c.new_unit_id;
+    const c = await lockedCompensationInTx(tx, compensationId);
+    if (c.unit.status !== 'delivered') {
+      if (c.newUnitId) await releaseUnitsInTx(tx, Prisma.sql`id = ${c.newUnitId}::uuid`);
+      return { newUnitId: null, reserved: false };
+    }
+    let newUnitId = c.newUnitId;
     if (!newUnitId) {
       const [unit] = await tx.$queryRaw<{ id: string }[]>`
         INSERT INTO order_units (id, order_id, item_id, product_id, status, replaces_unit_id)
         SELECT gen_random_uuid(), order_id, item_id, product_id, 'pending', id FROM order_units
-         WHERE id = ${c.unit_id}::uuid
+         WHERE id = ${c.unitId}::uuid
         RETURNING id::text`;
       newUnitId = unit!.id;
       await tx.compensation.update({ where: { id: compensationId }, data: { newUnitId } });
@@ -126,7 +130,7 @@ export async function prepareReplacement(
     if (state!.kind !== 'card_key') return { newUnitId, reserved: false };
     const reserved = await tx.$executeRaw`
       WITH failed AS (
-        SELECT k.batch_id FROM order_units u JOIN card_keys k ON k.id = u.card_key_id WHERE u.id = ${c.unit_id}::uuid
+        SELECT k.batch_id FROM order_units u JOIN card_keys k ON k.id = u.card_key_id WHERE u.id = ${c.unitId}::uuid
       ), k AS (
         SELECT id FROM card_keys
          WHERE product_id = (SELECT product_id FROM order_units WHERE id = ${newUnitId}::uuid)
@@ -143,16 +147,30 @@ export async function prepareReplacement(
   });
 }
 
+/** The compensation with its bad unit as it stands under the unit-action locks (store/orders/unit-locks.ts). */
+async function lockedCompensationInTx(tx: DbTx, compensationId: string) {
+  const c = await tx.compensation.findUnique({ where: { id: compensationId } });
+  if (!c) throw new Error(`compensation ${compensationId} not found`);
+  const locked = await lockUnitsInTx(tx, c.orderId, [c.unitId]);
+  return { ...c, unit: locked!.units[0]! };
+}
+
 /**
  * The replacement is delivered in the bad unit's place: the new unit and its key delivered,
  * the old unit `replaced`, the compensation completed `reissued` with a one-time claim link
- * of its own (only its hash stored), in one transaction. Returns false when the replacement
- * holds nothing to deliver.
+ * of its own (only its hash stored), in one transaction that holds the bad unit's lock.
+ * Returns false when the replacement holds nothing to deliver, or when the bad unit is no
+ * longer delivered (refunded meanwhile): the replacement then goes back, and no key is ever
+ * handed out for a unit whose money was returned.
  */
 export async function deliverReplacement(db: Db, claimSecret: string, compensationId: string): Promise<boolean> {
   return db.$transaction(async (tx) => {
-    const c = await tx.compensation.findUniqueOrThrow({ where: { id: compensationId } });
+    const c = await lockedCompensationInTx(tx, compensationId);
     if (c.status === 'completed') return c.outcome === 'reissued';
+    if (c.unit.status !== 'delivered') {
+      if (c.newUnitId) await releaseUnitsInTx(tx, Prisma.sql`id = ${c.newUnitId}::uuid`);
+      return false;
+    }
     const [moved] = await tx.$queryRaw<{ card_key_id: string | null }[]>`
       UPDATE order_units SET status = 'delivered' WHERE id = ${c.newUnitId}::uuid AND status = 'reserved'
       RETURNING card_key_id::text`;
@@ -161,8 +179,7 @@ export async function deliverReplacement(db: Db, claimSecret: string, compensati
       await tx.$executeRaw`UPDATE card_keys SET status = 'delivered', delivered_at = now()
                             WHERE id = ${moved.card_key_id}::uuid AND status = 'reserved'`;
     }
-    await tx.$executeRaw`UPDATE order_units SET status = 'replaced', reason = ${c.reason}
-                          WHERE id = ${c.unitId}::uuid AND status = 'delivered'`;
+    await tx.$executeRaw`UPDATE order_units SET status = 'replaced', reason = ${c.reason} WHERE id = ${c.unitId}::uuid`;
     const { nonce, tokenHash } = newClaimToken(claimSecret, compensationId);
     await tx.compensation.update({
       where: { id: compensationId },
