@@ -99,23 +99,36 @@ export async function redeemClaim(db: Db, keyring: Keyring, token: string, ip: s
  * A compensation's replacement key, revealed once through the claim link of its own (the
  * same token scheme, keyed by the compensation). Not found unless the compensation reissued.
  */
+/** The replacement a compensation's claim token opens, if the compensation reissued one; whether it was claimed already. */
+export async function claimableReplacement(db: Db, token: string) {
+  const compensation = await db.compensation.findUnique({
+    where: { claimTokenHash: sha256Hex(token) },
+    select: { id: true, orderId: true, newUnitId: true, outcome: true, claimedAt: true },
+  });
+  if (!compensation?.newUnitId || compensation.outcome !== 'reissued') return null;
+  return { id: compensation.id, orderId: compensation.orderId, claimedAt: compensation.claimedAt };
+}
+
+/**
+ * Reveals a compensation's replacement once. The replacement must still be delivered under
+ * a share lock (store/orders/unit-locks.ts): a replacement refunded since is not revealed.
+ */
 export async function redeemCompensationClaim(
   db: Db,
   keyring: Keyring,
-  token: string,
+  compensationId: string,
   ip: string,
 ): Promise<ClaimOutcome> {
-  const compensation = await db.compensation.findUnique({
-    where: { claimTokenHash: sha256Hex(token) },
-    select: { id: true, orderId: true, newUnitId: true, outcome: true },
-  });
-  if (!compensation?.newUnitId || compensation.outcome !== 'reissued') return { kind: 'not_found' };
   return db.$transaction(async (tx) => {
     const { count } = await tx.compensation.updateMany({
-      where: { id: compensation.id, claimedAt: null },
+      where: { id: compensationId, claimedAt: null },
       data: { claimedAt: new Date() },
     });
     if (count === 0) return { kind: 'gone' } as const;
+    const compensation = await tx.compensation.findUniqueOrThrow({ where: { id: compensationId } });
+    const [delivered] = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id::text FROM order_units WHERE id = ${compensation.newUnitId}::uuid AND status = 'delivered' FOR SHARE`;
+    if (!delivered) return { kind: 'gone' } as const;
     const unit = await tx.orderUnit.findUniqueOrThrow({
       where: { id: compensation.newUnitId! },
       include: { item: { select: { sku: true, account: true } } },

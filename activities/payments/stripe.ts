@@ -1,8 +1,15 @@
 // Stripe as a payment provider: PaymentIntents with manual capture, through the official SDK.
 // STRIPE_API_BASE points the SDK elsewhere (stripe-mock in tests and `npm start`).
 import Stripe from 'stripe';
+import { z } from 'zod';
 import type { Config } from '../../infra/config';
-import { type Authorization, type PaymentProvider, ProviderRefused } from './provider';
+import {
+  type Authorization,
+  type PaymentProvider,
+  type ProviderPaymentState,
+  ProviderRefused,
+  ProviderUnavailable,
+} from './provider';
 
 /** The SDK client for the configured key and base URL; null when Stripe is not configured. */
 export function stripeClient(config: Config): Stripe | null {
@@ -37,6 +44,34 @@ async function refusedOr<T>(call: () => Promise<T>): Promise<T> {
     if (refusal) throw new ProviderRefused(`${refusal.code ?? refusal.type}: ${refusal.message}`);
     throw err;
   }
+}
+
+// A read-back answers a webhook, which Stripe waits for (and retries when it is slow): one
+// attempt of a few seconds, no SDK retry; a failed read is Stripe's redelivery's to repeat.
+const READ_BACK_TIMEOUT_MS = 4_000;
+
+const minor = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** The fields of a PaymentIntent (latest charge expanded) the platform stores; checked, not trusted. */
+const IntentState = z.object({
+  id: z.string(),
+  status: z.string().regex(/^[a-z_]{1,40}$/),
+  amount_received: minor.nullish(),
+  latest_charge: z.union([z.string(), z.object({ amount_refunded: minor }), z.null()]).optional(),
+});
+
+function stateOf(intentId: string, answer: unknown): ProviderPaymentState {
+  const intent = IntentState.safeParse(answer);
+  if (!intent.success || intent.data.id !== intentId) {
+    throw new ProviderUnavailable(`the provider's answer for ${intentId} is not a PaymentIntent of the expected form`);
+  }
+  const charge = intent.data.latest_charge;
+  return {
+    providerStatus: intent.data.status,
+    capturedMinor: BigInt(intent.data.amount_received ?? 0),
+    // No charge yet: nothing can have been refunded. An unexpanded charge says nothing.
+    ...(charge === null ? { refundedMinor: 0n } : {}),
+    ...(charge && typeof charge === 'object' ? { refundedMinor: BigInt(charge.amount_refunded) } : {}),
+  };
 }
 
 // After a confirmed create, these mean the card was not authorized. `requires_payment_method`
@@ -98,6 +133,20 @@ export function stripeProvider(stripe: Stripe): PaymentProvider {
         stripe.refunds.create({ payment_intent: intentId, amount: Number(amountMinor), metadata }, { idempotencyKey }),
       );
       return { refundId: refund.id, providerStatus: refund.status ?? 'unknown' };
+    },
+
+    async retrieve(intentId) {
+      let intent: Stripe.PaymentIntent;
+      try {
+        intent = await stripe.paymentIntents.retrieve(
+          intentId,
+          { expand: ['latest_charge'] },
+          { timeout: READ_BACK_TIMEOUT_MS, maxNetworkRetries: 0 },
+        );
+      } catch (err) {
+        throw new ProviderUnavailable(`reading ${intentId} back: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return stateOf(intentId, intent);
     },
   };
 }

@@ -4,10 +4,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { CardKeySchema } from '../../domain/card-key';
 import { FreeText } from '../../domain/text';
-import { claimableOrder, redeemClaim, redeemCompensationClaim } from '../../store/claims';
+import { claimableOrder, claimableReplacement, redeemClaim, redeemCompensationClaim } from '../../store/claims';
 import { CompensationRefused, requestCompensation, unitByCode } from '../../store/compensation/requests';
 import { gateClaim } from '../../store/risk/claim-gate';
 import type { ApiDeps } from '../deps';
+import { clientAddressOf } from '../middleware/client-address';
 import { parseOr422, Problem, problems } from '../problem';
 
 export const ReportBody = z.strictObject({
@@ -22,18 +23,14 @@ export function claimsRouter({ db, keyring, config }: ApiDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     const token = req.params.token;
     if (!/^[0-9a-f]{64}$/.test(token)) throw problems.notFound('claim');
-    const ip = req.ip ?? 'unknown';
+    const ip = clientAddressOf(req);
     const order = await claimableOrder(db, token);
-    if (!order) {
-      // A compensation's replacement has a link of its own.
-      const replacement = await redeemCompensationClaim(db, keyring, token, ip);
-      if (replacement.kind === 'not_found') throw problems.notFound('claim');
-      if (replacement.kind === 'gone') throw claimUsed();
-      res.json({ orderId: replacement.orderId, items: replacement.items });
-      return;
-    }
-    if (order.claimedAt) throw claimUsed();
-    const gate = await gateClaim(db, { orderId: order.id, ip, at: new Date() });
+    // A compensation's replacement has a link of its own, gated like the order's.
+    const replacement = order ? null : await claimableReplacement(db, token);
+    const orderId = order?.id ?? replacement?.orderId;
+    if (!orderId) throw problems.notFound('claim');
+    if ((order ?? replacement)!.claimedAt) throw claimUsed();
+    const gate = await gateClaim(db, { orderId, ip, at: new Date() });
     if (gate.kind === 'rejected') {
       throw new Problem(403, 'claim_rejected', 'This claim was rejected by risk review; contact the seller');
     }
@@ -44,7 +41,9 @@ export function claimsRouter({ db, keyring, config }: ApiDeps): Router {
       });
       return;
     }
-    const outcome = await redeemClaim(db, keyring, token, ip);
+    const outcome = replacement
+      ? await redeemCompensationClaim(db, keyring, replacement.id, ip)
+      : await redeemClaim(db, keyring, token, ip);
     if (outcome.kind === 'not_found') throw problems.notFound('claim');
     if (outcome.kind === 'gone') throw claimUsed();
     res.json({ orderId: outcome.orderId, items: outcome.items });

@@ -231,6 +231,8 @@ describe('Stripe webhooks', () => {
     const order = await finished(api, await api.post('/v1/orders', { ...orderBody(sku), payment: card }));
     const payment = await stack.db.providerPayment.findUniqueOrThrow({ where: { orderId: order.id } });
     const intent = { id: payment.intentId, object: 'payment_intent', status: 'succeeded', amount_received: PRICE };
+    // What is stored is what Stripe answers for the intent (the proxy says), not the body.
+    stripe.answerIntent(payment.intentId!, { status: 'succeeded', amount_received: PRICE });
     const { payload, signature } = signedEvent(intent, 'payment_intent.succeeded');
 
     const first = await post(payload, signature);
@@ -257,6 +259,7 @@ describe('Stripe webhooks', () => {
     const payment = await stack.db.providerPayment.findUniqueOrThrow({ where: { orderId: order.id } });
     const range = { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000) };
     const now = Math.floor(Date.now() / 1000);
+    stripe.answerIntent(payment.intentId!, { status: 'succeeded', amount_received: 1 });
     const wrong = signedEvent(
       { id: payment.intentId, object: 'payment_intent', status: 'succeeded', amount_received: 1 },
       'payment_intent.succeeded',
@@ -267,7 +270,8 @@ describe('Stripe webhooks', () => {
     expect(found).toEqual([
       expect.objectContaining({ kind: 'provider_capture_differs', expectedMinor: String(PRICE), actualMinor: '1' }),
     ]);
-    // A later report that agrees clears it; an older one delivered late changes nothing.
+    // A later read that agrees clears it; an older event delivered late reads the same.
+    stripe.answerIntent(payment.intentId!, { status: 'succeeded', amount_received: PRICE });
     const right = signedEvent(
       { id: payment.intentId, object: 'payment_intent', status: 'succeeded', amount_received: PRICE },
       'payment_intent.succeeded',

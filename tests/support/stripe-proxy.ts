@@ -2,7 +2,10 @@
 // platform makes (path, Idempotency-Key, form fields) — stripe-mock keeps no state, so these
 // records and the platform's own are what prove a call was made once — and it can break the
 // next matching call: answer with an error, lose the answer after stripe-mock made it, or
-// hold the call until the test lets it through.
+// hold the call until the test lets it through. And since stripe-mock answers every
+// PaymentIntent with its one fixture, a test can say what a PaymentIntent is now: the
+// platform's read-back (GET /v1/payment_intents/:id) then answers that state, as it stood when
+// the call arrived (a held call answers what was true before it was held, like a slow reply).
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,9 +22,14 @@ type Fault =
   | { kind: 'lose-answer' }
   | { kind: 'hold'; arrived: () => void; released: Promise<void> };
 
+/** Fields of a PaymentIntent as the provider holds it; `latest_charge` fields go into the expanded charge. */
+export type IntentState = Record<string, unknown> & { latest_charge?: Record<string, unknown> | null };
+
 export interface StripeProxy {
   url: string;
   calls: StripeCall[];
+  /** From now on GET /v1/payment_intents/:id answers stripe-mock's intent with `state` over it. */
+  answerIntent(intentId: string, state: IntentState): void;
   callsTo(pathPattern: RegExp): StripeCall[];
   /** The next call whose path matches gets `fault` instead of (or after) stripe-mock's answer. */
   breakNext(
@@ -39,9 +47,25 @@ async function bodyOf(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+const INTENT_READ = /^\/v1\/payment_intents\/([^/]+)$/;
+
+/** stripe-mock's answer with the test's state over it (the id is the one asked for). */
+function withState(text: string, intentId: string, state: IntentState): string {
+  const intent = JSON.parse(text) as Record<string, unknown>;
+  const { latest_charge: charge, ...fields } = state;
+  const merged: Record<string, unknown> = { ...intent, ...fields, id: intentId };
+  if (charge === null) merged.latest_charge = null;
+  else if (charge) {
+    const own = intent.latest_charge;
+    merged.latest_charge = own && typeof own === 'object' ? { ...own, ...charge, payment_intent: intentId } : own;
+  }
+  return JSON.stringify(merged);
+}
+
 export async function startStripeProxy(target: string): Promise<StripeProxy> {
   const calls: StripeCall[] = [];
   const faults: { pattern: RegExp; fault: Fault }[] = [];
+  const intents = new Map<string, IntentState>();
 
   async function forward(req: IncomingMessage, body: string) {
     const headers: Record<string, string> = {};
@@ -63,6 +87,9 @@ export async function startStripeProxy(target: string): Promise<StripeProxy> {
       idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
       form: new URLSearchParams(body),
     });
+    // The state as it is when the call arrives, whatever the test sets while it is held.
+    const read = req.method === 'GET' ? INTENT_READ.exec(path)?.[1] : undefined;
+    const state = read ? intents.get(read) : undefined;
     const index = faults.findIndex((f) => f.pattern.test(path));
     const fault = index >= 0 ? faults.splice(index, 1)[0]!.fault : undefined;
     if (fault?.kind === 'answer') {
@@ -74,7 +101,8 @@ export async function startStripeProxy(target: string): Promise<StripeProxy> {
       await fault.released;
     }
     const answer = await forward(req, body);
-    const text = await answer.text();
+    const own = await answer.text();
+    const text = state && answer.ok ? withState(own, read!, state) : own;
     if (fault?.kind === 'lose-answer') {
       req.socket.destroy();
       return;
@@ -94,6 +122,9 @@ export async function startStripeProxy(target: string): Promise<StripeProxy> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
+    answerIntent(intentId, state) {
+      intents.set(intentId, structuredClone(state));
+    },
     callsTo: (pattern) => calls.filter((c) => pattern.test(c.path)),
     breakNext(pattern, fault) {
       faults.push({ pattern, fault });
