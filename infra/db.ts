@@ -98,16 +98,57 @@ export interface DatabaseError {
   permanent: boolean;
 }
 
-/** The PostgreSQL error behind a Prisma error (raw queries through the pg adapter), if any. */
+type PrismaShapes = {
+  name?: unknown;
+  code?: unknown;
+  cause?: Record<string, unknown>;
+  meta?: { code?: unknown; driverAdapterError?: { cause?: Record<string, unknown> } };
+} | null;
+
+/**
+ * The PostgreSQL error behind an error, if any, in each shape it reaches us (seen by provoking
+ * them, tests/platform/database-data-errors.test.ts): a raw pg error (`sqlOf`) carries the
+ * SQLSTATE itself; Prisma over the pg adapter wraps it in `meta.driverAdapterError.cause` (raw
+ * queries, P2010, and the errors it maps, P2002, P2003) or, from a model query with an error
+ * it does not map (22021, a NUL), throws the adapter's `DriverAdapterError` with it as `cause`;
+ * Prisma without an adapter puts a raw query's in `meta.code`.
+ */
 export function databaseErrorOf(err: unknown): DatabaseError | undefined {
-  const cause = (err as { meta?: { driverAdapterError?: { cause?: Record<string, unknown> } } } | null)?.meta
-    ?.driverAdapterError?.cause;
-  // Raw pg errors (sqlOf) carry the SQLSTATE themselves; Prisma's wrap it.
+  const shapes = err as PrismaShapes;
+  const cause =
+    shapes?.meta?.driverAdapterError?.cause ?? (shapes?.name === 'DriverAdapterError' ? shapes.cause : undefined);
   const pgError = err instanceof Error && 'severity' in err ? (err as unknown as Record<string, unknown>) : undefined;
-  const sqlState = cause?.originalCode ?? cause?.code ?? pgError?.code;
+  const sqlState =
+    cause?.originalCode ?? cause?.code ?? (shapes?.code === 'P2010' ? shapes.meta?.code : undefined) ?? pgError?.code;
   if (typeof sqlState !== 'string') return undefined;
   const message = String(cause?.originalMessage ?? cause?.message ?? pgError?.message ?? 'database error');
   return { sqlState, message, permanent: PERMANENT_SQLSTATE_CLASSES.has(sqlState.slice(0, 2)) };
+}
+
+// Class 23 codes that are an expected race rather than bad data: two attempts inserting one
+// idempotent row (the retry finds the first one's), two overlapping exclusions.
+const RACE_SQLSTATES = new Set(['23505', '23P01']);
+
+/**
+ * Why the database refuses the data itself, when it does: a data exception (class 22: a NUL,
+ * a number or date out of range, text that is not the column's type), an integrity rule
+ * other than a race (class 23: not null, foreign key, check), or arguments Prisma cannot send
+ * at all (an invalid Date; a date past year 9999 or an integer beyond int8, which its engine
+ * reports only as "Could not convert argument value"). The same data is refused on every
+ * attempt, so a step that meets one must fail for good rather than retry (activities/index.ts).
+ */
+export function refusedDataOf(err: unknown): string | undefined {
+  if (
+    err instanceof Prisma.PrismaClientValidationError ||
+    (err instanceof Prisma.PrismaClientUnknownRequestError && err.message.includes('Could not convert argument value'))
+  ) {
+    return `query arguments refused: ${err.message.trim().split('\n').at(-1)}`;
+  }
+  const dbError = databaseErrorOf(err);
+  if (!dbError) return undefined;
+  const refused =
+    dbError.sqlState.startsWith('22') || (dbError.sqlState.startsWith('23') && !RACE_SQLSTATES.has(dbError.sqlState));
+  return refused ? `database refused the data (${dbError.sqlState}): ${dbError.message}` : undefined;
 }
 
 /** A unique index refused the write: through Prisma's models (P2002) or raw SQL (23505). */
