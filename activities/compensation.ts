@@ -28,7 +28,7 @@ export function compensationActivities({ db, config, keyring, logger }: Activity
     if (found) return found;
     throw ApplicationFailure.create({
       message: `compensation ${compensationId} not found`,
-      type: FailureType.OrderNotFound,
+      type: FailureType.CompensationNotFound,
       nonRetryable: true,
     });
   }

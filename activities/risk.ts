@@ -53,7 +53,7 @@ export function riskActivities(deps: ActivityDeps) {
       if (!outcome) {
         throw ApplicationFailure.create({
           message: `risk review ${input.reviewId} not found`,
-          type: FailureType.OrderNotFound,
+          type: FailureType.ReviewNotFound,
           nonRetryable: true,
         });
       }

@@ -2,6 +2,10 @@
 // asking again does not make money or stock appear, nor a missing order.
 export const FailureType = {
   OrderNotFound: 'OrderNotFound',
+  ReviewNotFound: 'ReviewNotFound',
+  CompensationNotFound: 'CompensationNotFound',
+  /** An order that should have been charged through a provider has no provider payment. */
+  ProviderPaymentNotFound: 'ProviderPaymentNotFound',
   PermanentDatabaseError: 'PermanentDatabaseError',
   WebhookUrlRefused: 'WebhookUrlRefused',
   PaymentProviderMissing: 'PaymentProviderMissing',

@@ -35,7 +35,7 @@ export function paymentActivities(deps: ActivityDeps, provider = paymentProvider
     if (!payment) {
       throw ApplicationFailure.create({
         message: `order ${orderId} has no provider payment`,
-        type: FailureType.OrderNotFound,
+        type: FailureType.ProviderPaymentNotFound,
         nonRetryable: true,
       });
     }
