@@ -8,6 +8,7 @@ import { paymentActivities } from './payments';
 import { probeActivities } from './probe';
 import { riskActivities } from './risk';
 import { catalogActivities } from './suppliers/catalog';
+import { disputeActivities } from './suppliers/disputes';
 import { sourcingActivities } from './suppliers/sourcing';
 import { webhookActivities } from './webhooks';
 
@@ -60,6 +61,7 @@ export function createActivities(deps: ActivityDeps) {
     compensationActivities(deps),
     sourcingActivities(deps),
     catalogActivities(deps),
+    disputeActivities(deps),
     webhookActivities(deps),
   );
 }

@@ -2,6 +2,8 @@
 // order answer or a callback body; docs/supplier-protocol.md). Shared by the adapters and
 // the API's callback endpoint.
 import { z } from 'zod';
+import { MAX_COST_MINOR } from './suppliers';
+import { FreeText } from './text';
 
 /** What a supplier says about one reference, after an order or a lookup. */
 export type SaleState =
@@ -14,13 +16,23 @@ export type SaleState =
   /** Lookup only: the supplier never accepted this reference, so buying elsewhere is safe. */
   | { kind: 'not_found' };
 
+/** A cost a supplier states (quote, refusal, sale): whole minor units the platform can store. */
+export const SupplierCost = z.number().int().nonnegative().max(MAX_COST_MINOR);
+
+/**
+ * What the platform stores from an order body is bounded here, at the wire: a cost within
+ * MAX_COST_MINOR, a transaction id and a failure reason that are text (no NUL, control or
+ * bidi characters). A body outside this is not an order: a callback is refused (422), an
+ * answer proves nothing (like a lost one). The key is checked later, as any key is: an
+ * unusable one is a sale refused (`invalid_key`) and disputed.
+ */
 const SupplierOrder = z.object({
   reference: z.string(),
   status: z.enum(['pending', 'succeeded', 'failed', 'cancelled', 'disputed']),
-  transactionId: z.string().optional(),
-  costMinor: z.number().int().nonnegative().optional(),
+  transactionId: FreeText(200).optional(),
+  costMinor: SupplierCost.optional(),
   key: z.object({ code: z.string(), pin: z.string().optional() }).optional(),
-  failureReason: z.string().optional(),
+  failureReason: z.union([z.literal(''), FreeText(500)]).optional(),
 });
 export type SupplierOrder = z.infer<typeof SupplierOrder>;
 

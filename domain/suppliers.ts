@@ -40,12 +40,24 @@ export interface RoutePlan<R extends RouteFacts> {
   skipped: { route: R; outcome: AttemptOutcome; detail: string }[];
 }
 
-/** Never sell below cost: a route that costs more than the product's price is not tried. */
+/** The largest cost a route may record or a supplier may state: far above any price, well inside PostgreSQL's integer. */
+export const MAX_COST_MINOR = 100_000_000;
+
+/**
+ * Never sell below cost: the one rule for a route's recorded cost, a live quote and a sale a
+ * supplier reports (synchronously or by callback). A cost above the product's price is
+ * `price_above_limit`: the route is not tried, the order not placed, the sale not taken.
+ */
+export function aboveThePrice(costMinor: number, priceMinor: number): boolean {
+  return costMinor > priceMinor;
+}
+
+/** Routes to try, best first; one whose recorded cost is above the product's price is left out. */
 export function planRoutes<R extends RouteFacts>(routes: readonly R[], priceMinor: number): RoutePlan<R> {
   const plan: RoutePlan<R> = { tryInOrder: [], skipped: [] };
   for (const route of routes) {
     if (!route.enabled || !route.supplierEnabled) continue;
-    if (route.costMinor > priceMinor) {
+    if (aboveThePrice(route.costMinor, priceMinor)) {
       plan.skipped.push({
         route,
         outcome: 'price_above_limit',
@@ -74,6 +86,8 @@ export const AttemptOutcomeSchema = z.enum([
   'failed',
   'cancelled',
   'unresolved',
+  /** A sale the platform did not take was reported back to its supplier (its dispute call), so it is refunded, not billed. */
+  'disputed',
 ]);
 export type AttemptOutcome = z.infer<typeof AttemptOutcomeSchema>;
 

@@ -6,4 +6,6 @@ export const workflowIds = {
   order: (clientId: string, externalOrderId: string) => `order:${clientId}:${externalOrderId}`,
   /** One compensation per unit and incident (the key that failed). */
   compensation: (unitId: string, incident: string) => `compensation:${unitId}:${incident}`,
+  /** One dispute per refused sale: a unit's sale at one supplier (the reference is the unit). */
+  supplierDispute: (unitId: string, supplierId: string) => `supplier-dispute:${unitId}:${supplierId}`,
 };

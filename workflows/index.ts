@@ -4,3 +4,4 @@ export { orderWorkflow } from './order';
 export { probeWorkflow } from './probe';
 export { refundWorkflow } from './refund';
 export { compensationWorkflow } from './compensation';
+export { supplierDisputeWorkflow } from './supplier-dispute';

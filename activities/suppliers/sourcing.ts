@@ -12,11 +12,13 @@ import {
   planSourcing,
   recordAttempt,
   recordObtained,
+  refusalOf,
   unitAtRoute,
 } from '../../store/suppliers/sourcing';
-import type { SourcingPlan } from '../../domain/suppliers';
+import { aboveThePrice, type SourcingPlan } from '../../domain/suppliers';
 import type { ActivityDeps } from '../deps';
-import { adapterFor, type SaleState, type SupplierAdapter, SupplierUnavailable } from './adapters';
+import { adapterFor, type SaleState, SupplierUnavailable } from './adapters';
+import { disputeSale, recordDisputeUndelivered } from './disputes';
 
 export interface UnitRoute {
   orderId: string;
@@ -63,13 +65,17 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
     const attempt = attemptOf(ctx, started);
     switch (sale.kind) {
       case 'succeeded': {
-        const result = await recordObtained(db, secrets, { ...attempt, outcome: via, sale, product: ctx.product });
-        if (result.kind === 'obtained' || result.kind === 'already') return { kind: 'obtained' };
-        if (result.kind === 'invalid_key') {
-          await disputeQuietly(ctx.adapter, ctx.unit.id, result.detail);
-          return { kind: 'next', reason: result.detail };
-        }
-        return { kind: 'next', reason: 'the unit moved on' };
+        const result = await recordObtained(db, secrets, {
+          ...attempt,
+          outcome: via,
+          sale,
+          product: ctx.product,
+          priceMinor: ctx.unit.priceMinor,
+        });
+        const refused = refusalOf(result);
+        if (refused === null) return { kind: 'obtained' };
+        await disputeQuietly(ctx, refused);
+        return { kind: 'next', reason: refused };
       }
       case 'pending':
         await recordAttempt(db, { ...attempt, outcome: 'pending' });
@@ -94,11 +100,15 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
     }
   }
 
-  async function disputeQuietly(adapter: SupplierAdapter, reference: string, reason: string) {
+  /** Inline, best effort: the unit moves on at once; an undelivered dispute is on record. */
+  async function disputeQuietly(ctx: RouteContext, reason: string) {
+    const sale = { unitId: ctx.unit.id, supplierId: ctx.supplier.id, source: ctx.supplier.name, reason };
     try {
-      await adapter.dispute?.(reference, reason);
+      await disputeSale(db, ctx.adapter, sale);
     } catch (err) {
-      logger.warn({ reference, error: (err as Error).message }, 'dispute not delivered');
+      if (!(err instanceof SupplierUnavailable)) throw err;
+      logger.warn({ reference: sale.unitId, error: err.message }, 'dispute not delivered');
+      await recordDisputeUndelivered(db, sale, err.message);
     }
   }
 
@@ -185,7 +195,7 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
           const quote = await ctx.adapter.quote(ctx.productCode, ctx.product.kind);
           if (!quote.available || quote.stock === 0)
             return settleSale(ctx, { kind: 'out_of_stock' }, started, 'delivered');
-          if (quote.costMinor > ctx.unit.priceMinor) {
+          if (aboveThePrice(quote.costMinor, ctx.unit.priceMinor)) {
             return settleSale(ctx, { kind: 'price_above_limit', costMinor: quote.costMinor }, started, 'delivered');
           }
           // On record before it goes out: a worker that dies before the answer is stored leaves this to say "look it up".

@@ -8,35 +8,44 @@ import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { parseSupplierOrder, saleStateOf } from '../../domain/supplier-sales';
 import { ReferenceCredentials } from '../../domain/suppliers';
+import { workflowIds } from '../../domain/workflow-ids';
 import { verifyRequest } from '../../infra/request-signature';
+import { startOnce } from '../../infra/temporal';
 import { credentialsOf } from '../../store/suppliers/registry';
 import { settleCallback } from '../../store/suppliers/sourcing';
 import { markRedeemedBySupplier } from '../../store/redemptions';
+import type { RefusedSale } from '../../activities/suppliers/disputes';
 import { supplierResultSignal } from '../../workflows/order-messages';
 import type { ApiDeps } from '../deps';
 import { Problem, problems } from '../problem';
+import { SupplierNameSchema } from './suppliers';
 
 export function supplierCallbacksRouter({ db, keyring, config, temporal }: ApiDeps): Router {
   const router = Router();
   const secrets = { keyring, fingerprintSecret: config.KEY_FINGERPRINT_SECRET };
 
   router.post('/:supplier', async (req, res) => {
-    const supplier = await db.supplier.findUnique({ where: { name: req.params.supplier } });
-    if (!supplier || supplier.protocol !== 'reference') throw problems.notFound('supplier');
-    const { secret } = ReferenceCredentials.parse(credentialsOf(keyring, supplier));
-    const signed = verifyRequest(
-      secret,
-      { method: 'POST', path: req.originalUrl, body: req.rawBody ?? '' },
-      String(req.headers['x-rights-signature'] ?? ''),
-      Math.floor(Date.now() / 1000),
-    );
-    if (!signed) throw new Problem(401, 'bad_signature', 'the request signature is missing, wrong or too old');
+    const supplier = await verifiedSupplier({ db, keyring }, req);
     const order = parseSupplierOrder(req.body);
     if (!order || !z.uuid().safeParse(order.reference).success) {
       throw new Problem(422, 'invalid_callback', 'the body is not an order with a reference this platform issued');
     }
     const settled = await settleCallback(db, secrets, supplier, order.reference, saleStateOf(order));
     if (!settled) throw problems.notFound('pending order for this reference');
+    if (settled.refused) {
+      // Not taken, yet sold: the supplier is told in a workflow of its own (the API calls no supplier).
+      const sale: RefusedSale = {
+        unitId: order.reference,
+        supplierId: supplier.id,
+        source: supplier.name,
+        reason: settled.refused,
+      };
+      await startOnce(temporal, 'supplierDisputeWorkflow', {
+        workflowId: workflowIds.supplierDispute(sale.unitId, sale.supplierId),
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args: [sale],
+      });
+    }
     if (order.status !== 'pending') {
       try {
         await temporal.workflow.getHandle(settled.workflowId).signal(supplierResultSignal, {
@@ -80,17 +89,30 @@ export function supplierCallbacksRouter({ db, keyring, config, temporal }: ApiDe
 
 const RedemptionNotice = z.object({ reference: z.uuid(), redeemedAt: z.iso.datetime({ offset: true }) });
 
-/** The reference-protocol supplier named in the path, once the request's signature under its secret checks out. */
+/**
+ * Checked against a name that is no supplier's, so an unknown name costs what a known one
+ * does: the answer (and its time) must not tell which suppliers exist.
+ */
+const NO_SUPPLIER_SECRET = 'no-supplier-has-this-secret';
+
+/**
+ * The reference-protocol supplier named in the path, once the request's signature under its
+ * secret checks out. Any other name — unknown, or a supplier that cannot sign (Reloadly) —
+ * gets the same 401 as a bad signature.
+ */
 async function verifiedSupplier({ db, keyring }: Pick<ApiDeps, 'db' | 'keyring'>, req: Request): Promise<Supplier> {
-  const supplier = await db.supplier.findUnique({ where: { name: String(req.params.supplier) } });
-  if (!supplier || supplier.protocol !== 'reference') throw problems.notFound('supplier');
-  const { secret } = ReferenceCredentials.parse(credentialsOf(keyring, supplier));
+  const name = SupplierNameSchema.safeParse(req.params.supplier);
+  const found = name.success ? await db.supplier.findUnique({ where: { name: name.data } }) : null;
+  const supplier = found?.protocol === 'reference' ? found : null;
+  const secret = supplier ? ReferenceCredentials.parse(credentialsOf(keyring, supplier)).secret : NO_SUPPLIER_SECRET;
   const signed = verifyRequest(
     secret,
     { method: req.method, path: req.originalUrl, body: req.rawBody ?? '' },
     String(req.headers['x-rights-signature'] ?? ''),
     Math.floor(Date.now() / 1000),
   );
-  if (!signed) throw new Problem(401, 'bad_signature', 'the request signature is missing, wrong or too old');
+  if (!signed || !supplier) {
+    throw new Problem(401, 'bad_signature', 'the request signature is missing, wrong or too old');
+  }
   return supplier;
 }

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { Router } from 'express';
 import { z } from 'zod';
 import { roleFromDb } from '../../domain/roles';
-import { CREDENTIALS_BY_PROTOCOL, type SupplierProtocol } from '../../domain/suppliers';
+import { CREDENTIALS_BY_PROTOCOL, MAX_COST_MINOR, type SupplierProtocol } from '../../domain/suppliers';
 import { FreeText, HttpUrl, Identifier } from '../../domain/text';
 import { parseAllowList, type OutboundAllowList } from '../../infra/outbound-url';
 import {
@@ -65,7 +65,9 @@ export const UpdateSupplierBody = z
 
 export const PutRouteBody = z.strictObject({
   productCode: FreeText(200),
-  cost: z.strictObject({ minor: z.number().int('must be an integer number of minor units').min(0).max(100_000_000) }),
+  cost: z.strictObject({
+    minor: z.number().int('must be an integer number of minor units').min(0).max(MAX_COST_MINOR),
+  }),
   priority: z.number().int().min(0).max(10_000).default(100),
   enabled: z.boolean().default(true),
 });

@@ -192,6 +192,12 @@ const refOrderSchema = z.object({
   callbackUrl: z.url().optional(),
 });
 const refDisputeSchema = z.object({ reason: z.string().optional() });
+const completeSchema = z.object({
+  code: z.string().optional(),
+  pin: z.string().optional(),
+  costMinor: z.number().int().nonnegative().optional(),
+});
+const rawCallbackSchema = z.object({ url: z.url(), body: z.string() });
 
 const numericId = z.union([z.number().int().positive(), z.string().regex(/^\d+$/).transform(Number)]);
 const tokenRequestSchema = z.object({
@@ -240,8 +246,10 @@ interface Sale {
   status: SaleStatus;
   account?: string;
   countryCode?: string;
-  key?: { code: string; pin: string };
+  key?: { code: string; pin?: string };
   disputeReason?: string;
+  /** Where the platform asked to be told (reference protocol), kept for completions scripted later. */
+  callbackUrl?: string;
   at: Date;
 }
 
@@ -390,6 +398,17 @@ class Simulator {
         return sendStatus(res, 204);
       }
       if (sub === 'sales' && method === 'GET') return sendJson(res, 200, salesReport(supplier));
+      // Scripted completion: a pending sale succeeds with the given key and cost, and its
+      // signed callback goes to the platform; answers with the platform's answer to it.
+      if (sub === 'sales' && code !== undefined && rest[3] === 'complete' && method === 'POST') {
+        return void this.completeScripted(res, supplier, code, parseBody(completeSchema, rawBody || '{}'));
+      }
+      // Any body, signed with this supplier's secret and sent as-is: what a buggy or hostile
+      // supplier could send (the signature is right, the content is not).
+      if (sub === 'callbacks' && method === 'POST') {
+        const { url, body } = parseBody(rawCallbackSchema, rawBody);
+        return void deliverCallback(supplier, url, body).then((answer) => sendJson(res, 200, answer));
+      }
     } catch (err) {
       if (err instanceof ClientError) return sendJson(res, 400, { code: 'bad_request', message: err.message });
       throw err;
@@ -488,7 +507,8 @@ class Simulator {
       account: body.account,
       invalidKey: fault?.kind === 'invalid_key',
     });
-    if (asyncKind && fault) this.scheduleCompletion(supplier, sale, fault, body.callbackUrl);
+    if (body.callbackUrl !== undefined) sale.callbackUrl = body.callbackUrl;
+    if (asyncKind && fault) this.scheduleCompletion(supplier, sale, fault);
     this.answerRefOrder(ctx, sale);
   }
 
@@ -499,16 +519,34 @@ class Simulator {
   }
 
   /** Completes an async sale later; 'async_never' leaves it pending until cancelled. */
-  private scheduleCompletion(supplier: Supplier, sale: Sale, fault: Fault, callbackUrl: string | undefined): void {
+  private scheduleCompletion(supplier: Supplier, sale: Sale, fault: Fault): void {
     if (fault.kind === 'async_never') return;
     schedule(supplier, fault.callbackDelayMs, () => {
       if (sale.status !== 'pending') return; // cancelled meanwhile: nothing sold
       sale.status = 'succeeded';
       if (sale.kind === 'card_key') sale.key = this.newKey();
-      if (!callbackUrl || fault.kind === 'async_silent') return;
+      if (!sale.callbackUrl || fault.kind === 'async_silent') return;
       const copies = fault.kind === 'async_duplicate' ? 2 : 1;
-      for (let i = 0; i < copies; i++) void sendCallback(supplier, sale, callbackUrl);
+      for (let i = 0; i < copies; i++) void sendCallback(supplier, sale);
     });
+  }
+
+  private async completeScripted(
+    res: ServerResponse,
+    supplier: Supplier,
+    reference: string,
+    script: z.infer<typeof completeSchema>,
+  ): Promise<void> {
+    const sale = supplier.byReference.get(reference);
+    if (!sale) return sendJson(res, 404, { code: 'not_found' });
+    if (sale.status !== 'pending' || !sale.callbackUrl) return sendJson(res, 409, { code: 'not_pending' });
+    sale.status = 'succeeded';
+    if (script.costMinor !== undefined) sale.costMinor = script.costMinor;
+    if (sale.kind === 'card_key') {
+      const fresh = this.newKey();
+      sale.key = { code: script.code ?? fresh.code, ...(script.pin !== undefined ? { pin: script.pin } : {}) };
+    }
+    sendJson(res, 200, await sendCallback(supplier, sale));
   }
 
   // ----- Reloadly-shaped protocol ------------------------------------------------------------
@@ -785,11 +823,24 @@ function refDispute(ctx: Ctx, reference: string): void {
   sendJson(res, sale.status === 'disputed' ? 200 : 409, refOrderView(supplier, sale));
 }
 
-async function sendCallback(supplier: Supplier, sale: Sale, callbackUrl: string): Promise<void> {
+/** The platform's answer to a callback; status 0 when none came. */
+export interface CallbackAnswer {
+  status: number;
+  contentType: string | null;
+  body: string;
+}
+
+/** A sale's callback to the URL the platform gave with the order. */
+async function sendCallback(supplier: Supplier, sale: Sale): Promise<CallbackAnswer> {
   supplier.stats.callbacksSent += 1;
+  // Delivery failures are the platform's problem to recover from (it polls by reference).
+  return deliverCallback(supplier, sale.callbackUrl ?? '', JSON.stringify(refOrderView(supplier, sale)));
+}
+
+/** POSTs `body` as-is to `url`, signed under the supplier's secret as the protocol says. */
+async function deliverCallback(supplier: Supplier, url: string, body: string): Promise<CallbackAnswer> {
   try {
-    const target = new URL(callbackUrl);
-    const body = JSON.stringify(refOrderView(supplier, sale));
+    const target = new URL(url);
     const signature = signRequest(
       supplier.config.secret ?? '',
       { method: 'POST', path: `${target.pathname}${target.search}`, body },
@@ -798,9 +849,9 @@ async function sendCallback(supplier: Supplier, sale: Sale, callbackUrl: string)
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-rights-signature': signature };
     if (supplier.config.accountId !== undefined) headers['x-rights-account'] = supplier.config.accountId;
     const res = await fetch(target, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
-    await res.arrayBuffer().catch(() => undefined);
+    return { status: res.status, contentType: res.headers.get('content-type'), body: await res.text() };
   } catch {
-    // Delivery failures are the platform's problem to recover from (it polls by reference).
+    return { status: 0, contentType: null, body: '' };
   }
 }
 

@@ -6,6 +6,7 @@ import type { OrderUnitStatus, Supplier } from '@prisma/client';
 import { CardKeySchema } from '../../domain/card-key';
 import type { SaleState } from '../../domain/supplier-sales';
 import {
+  aboveThePrice,
   AMBIGUOUS_OUTCOMES,
   type AttemptOutcome,
   type CircuitState,
@@ -199,7 +200,26 @@ export type ObtainResult =
   | { kind: 'already' }
   /** The order or the unit moved on (refunded, another supplier's unit): the sale is not used. */
   | { kind: 'unit_closed' }
-  | { kind: 'invalid_key'; detail: string };
+  | { kind: 'invalid_key'; detail: string }
+  /** The supplier charged more than the unit's price (the `maxCostMinor` it was sent): not taken. */
+  | { kind: 'price_above_limit'; detail: string };
+
+/**
+ * Why the platform did not take a sale the supplier made, or null when it took it (or
+ * already had). Such a sale is disputed at its supplier: the platform holds no key from it,
+ * and the supplier would otherwise bill it.
+ */
+export function refusalOf(result: ObtainResult): string | null {
+  switch (result.kind) {
+    case 'obtained':
+    case 'already':
+      return null;
+    case 'unit_closed':
+      return 'sold after the unit moved on';
+    default:
+      return result.detail;
+  }
+}
 
 /**
  * Binds a supplier's sale to a pending unit of a fulfilling order (or a pending replacement
@@ -207,7 +227,8 @@ export type ObtainResult =
  * `bind_supplier_sale` database function, which locks the order row first (the order's
  * other steps do too). A card key is checked and sealed here, for the unit's product, and
  * stored as reserved by the unit; a top-up keeps the supplier's transaction id. Records the
- * attempt with `outcome`.
+ * attempt with `outcome`. A sale that costs more than the unit's price is refused here, for
+ * every path a sale arrives by (order answer, lookup, callback).
  */
 export async function recordObtained(
   db: Db,
@@ -216,9 +237,21 @@ export async function recordObtained(
     outcome: 'delivered' | 'found_on_lookup';
     sale: Sale;
     product: { id: string; kind: ProductPlan['kind'] };
+    /** The unit's price: the most the supplier was allowed to charge. */
+    priceMinor: number;
   },
 ): Promise<ObtainResult> {
   const { sale, product } = input;
+  if (aboveThePrice(sale.costMinor, input.priceMinor)) {
+    const detail = [input.detail, `supplier charged ${sale.costMinor}, above the price ${input.priceMinor}`]
+      .filter(Boolean)
+      .join(': ');
+    if (await refuseWhilePending(db, { ...input, outcome: 'price_above_limit', detail, costMinor: sale.costMinor })) {
+      return { kind: 'price_above_limit', detail };
+    }
+    // Not pending: the binding below tells this supplier's own sale (already) from a unit
+    // that moved on, as for any sale, and binds nothing.
+  }
   let keyProblem: string | null = null;
   let sealed: ReturnType<typeof sealCardKey> | null = null;
   if (product.kind === 'card_key') {
@@ -226,34 +259,62 @@ export async function recordObtained(
     if (code.success) sealed = sealCardKey(secrets, product.id, code.data);
     else keyProblem = `supplier sent an unusable key: ${code.error.issues[0]?.message ?? 'invalid'}`;
   }
-  const [row] = await sqlOf(db).rows<{ kind: ObtainResult['kind']; detail: string | null }>(
-    'SELECT * FROM bind_supplier_sale($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)',
-    [
-      input.unitId,
-      input.supplierId,
-      input.source,
-      input.outcome,
-      input.detail ?? null,
-      input.latencyMs ?? null,
-      sale.transactionId,
-      sale.costMinor,
-      keyProblem,
-      product.id,
-      sealed?.ciphertext ?? null,
-      sealed?.encryptionKeyId ?? null,
-      sealed?.fingerprint ?? null,
-    ],
-  );
+  const [row] = await sqlOf(db).rows<{
+    kind: 'obtained' | 'already' | 'unit_closed' | 'invalid_key';
+    detail: string | null;
+  }>('SELECT * FROM bind_supplier_sale($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)', [
+    input.unitId,
+    input.supplierId,
+    input.source,
+    input.outcome,
+    input.detail ?? null,
+    input.latencyMs ?? null,
+    sale.transactionId,
+    sale.costMinor,
+    keyProblem,
+    product.id,
+    sealed?.ciphertext ?? null,
+    sealed?.encryptionKeyId ?? null,
+    sealed?.fingerprint ?? null,
+  ]);
   return row!.kind === 'invalid_key'
     ? { kind: 'invalid_key', detail: row!.detail ?? 'invalid key' }
     : { kind: row!.kind };
 }
 
 /**
+ * Records a refused sale on a unit that is still pending, under the order and unit locks the
+ * binding takes, so a sale already bound to the unit is never refused after the fact (a
+ * duplicate callback with another cost). False when the unit is not pending.
+ */
+async function refuseWhilePending(db: Db, attempt: AttemptRecord): Promise<boolean> {
+  const [row] = await sqlOf(db).rows<{ recorded: boolean }>(
+    `WITH unit AS (
+       SELECT u.id FROM orders o JOIN order_units u ON u.order_id = o.id
+        WHERE u.id = $1::uuid AND u.status = 'pending' FOR UPDATE OF o, u),
+     recorded AS (
+       INSERT INTO sourcing_attempts (unit_id, supplier_id, source, outcome, detail, latency_ms, cost_minor)
+       SELECT id, $2::uuid, $3, $4, $5, $6, $7 FROM unit RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM recorded) AS recorded`,
+    [
+      attempt.unitId,
+      attempt.supplierId,
+      attempt.source,
+      attempt.outcome,
+      attempt.detail ?? null,
+      attempt.latencyMs ?? null,
+      attempt.costMinor ?? null,
+    ],
+  );
+  return row!.recorded;
+}
+
+/**
  * A supplier's callback about a unit it accepted asynchronously. Null when the unit is not
  * one this supplier holds a pending order for. Otherwise the sale is bound (or the refusal
  * recorded) exactly as a lookup's would be, and the workflow to tell is returned; a
- * duplicate finds the unit already settled and changes nothing.
+ * duplicate finds the unit already settled and changes nothing. A sale the platform does
+ * not take comes back with the reason (`refused`): the caller disputes it at the supplier.
  */
 export async function settleCallback(
   db: Db,
@@ -261,13 +322,13 @@ export async function settleCallback(
   supplier: { id: string; name: string },
   reference: string,
   sale: SaleState,
-): Promise<{ workflowId: string; obtained: boolean } | null> {
+): Promise<{ workflowId: string; obtained: boolean; refused?: string } | null> {
   const unit = await db.orderUnit.findUnique({
     where: { id: reference },
     select: {
       id: true,
       order: { select: { workflowId: true } },
-      item: { select: { product: { select: { id: true, kind: true } } } },
+      item: { select: { unitPriceMinor: true, product: { select: { id: true, kind: true } } } },
     },
   });
   if (!unit || !(await mayHaveBought(db, unit.id, supplier.id))) return null;
@@ -280,9 +341,11 @@ export async function settleCallback(
         outcome: 'delivered',
         sale,
         product: unit.item.product,
+        priceMinor: unit.item.unitPriceMinor,
         detail: 'by callback',
       });
-      return { workflowId, obtained: result.kind === 'obtained' || result.kind === 'already' };
+      const refused = refusalOf(result);
+      return refused === null ? { workflowId, obtained: true } : { workflowId, obtained: false, refused };
     }
     case 'pending':
       return { workflowId, obtained: false };

@@ -41,6 +41,7 @@ test('each sale is bound once, to a pending unit, with a usable key the platform
       latencyMs: 12,
       sale: { transactionId, costMinor: 900, key },
       product,
+      priceMinor: PRICE,
     });
 
   // A key already in the platform's stock for this product (imported after the order began).

@@ -2,6 +2,7 @@
 // endpoint, and registered with the platform through the public API, as an operator would.
 import { randomUUID } from 'node:crypto';
 import {
+  type CallbackAnswer,
   type FaultPlan,
   type SalesReport,
   type SupplierConfig,
@@ -46,6 +47,10 @@ export interface SimSupplier {
   report(): Promise<SalesReport>;
   /** References the supplier sold (succeeded sales only). */
   sold(): Promise<string[]>;
+  /** Completes a pending sale with this key and cost; the platform's answer to its signed callback. */
+  complete(reference: string, sale?: { code?: string; pin?: string; costMinor?: number }): Promise<CallbackAnswer>;
+  /** Sends `body` as-is to `url`, signed with the supplier's secret; the platform's answer. */
+  sendSigned(url: string, body: string): Promise<CallbackAnswer>;
 }
 
 export interface SupplierSetup {
@@ -91,6 +96,10 @@ export async function addSupplier(simUrl: string, admin: Api, setup: SupplierSet
       const { sales } = await simCall<SalesReport>(simUrl, 'GET', `/admin/suppliers/${name}/sales`);
       return sales.filter((s) => s.status === 'succeeded').map((s) => s.reference);
     },
+    complete: (reference, sale = {}) =>
+      simCall<CallbackAnswer>(simUrl, 'POST', `/admin/suppliers/${name}/sales/${reference}/complete`, sale),
+    sendSigned: (url, body) =>
+      simCall<CallbackAnswer>(simUrl, 'POST', `/admin/suppliers/${name}/callbacks`, { url, body }),
   };
 }
 

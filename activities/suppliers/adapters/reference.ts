@@ -4,15 +4,17 @@ import { z } from 'zod';
 import type { ReferenceCredentials } from '../../../domain/suppliers';
 import { signRequest } from '../../../infra/request-signature';
 import { type SupplierHttp, supplierRequest, urlOf } from './http';
-import { parseSupplierOrder, type SaleState, saleStateOf } from '../../../domain/supplier-sales';
+import { parseSupplierOrder, type SaleState, saleStateOf, SupplierCost } from '../../../domain/supplier-sales';
 import { type SupplierAdapter, SupplierUnavailable } from './types';
 
+// Stock is stored on the route, a PostgreSQL integer: beyond it a quote proves nothing.
+const MAX_STOCK = 2 ** 31 - 1;
 const QuoteAnswer = z.object({
   available: z.boolean(),
-  stock: z.number().int().nonnegative().optional(),
-  costMinor: z.number().int().nonnegative(),
+  stock: z.number().int().nonnegative().max(MAX_STOCK).optional(),
+  costMinor: SupplierCost,
 });
-const Refusal = z.object({ code: z.string(), costMinor: z.number().int().optional() });
+const Refusal = z.object({ code: z.string(), costMinor: SupplierCost.optional() });
 
 export function referenceAdapter(
   baseUrl: string,
