@@ -1,7 +1,8 @@
 import express, { type Express } from 'express';
-import { normalizeIp } from '../domain/risk/geo';
+import { clientBucketOf } from '../domain/ip-address';
 import type { ApiDeps } from './deps';
 import { authenticate, callerOf } from './middleware/auth';
+import { clientAddress, clientAddressOf } from './middleware/client-address';
 import { errorHandler, notFoundRoute } from './middleware/errors';
 import { jsonBody } from './middleware/json-body';
 import { rateLimit } from './middleware/rate-limit';
@@ -39,15 +40,16 @@ export function createApp(deps: ApiDeps): Express {
   app.use(jsonBody);
 
   // The claim link is the buyer's: the token in its path is the only credential, so each
-  // address gets few tries (bad tokens count too).
+  // client gets few tries (bad tokens count too). A client is its canonical address, or its
+  // /64 for IPv6 (one host can use any address of its subnet).
   const claimsPerIp = rateLimit({
     db: deps.db,
     name: 'claim-ip',
     limit: deps.config.RATE_LIMIT_CLAIM_IP_REQUESTS,
     windowMs: deps.config.RATE_LIMIT_CLAIM_IP_WINDOW_MS,
-    keyOf: (req) => normalizeIp(req.ip ?? '') ?? 'unknown',
+    keyOf: (req) => clientBucketOf(clientAddressOf(req)),
   });
-  app.use('/v1/claims', claimsPerIp, claimsRouter(deps));
+  app.use('/v1/claims', clientAddress(), claimsPerIp, claimsRouter(deps));
   // A supplier's callback: its request signature is the credential.
   app.use('/v1/supplier-callbacks', supplierCallbacksRouter(deps));
   // A payment provider's webhook: its signature, under the endpoint's signing secret, is the credential.

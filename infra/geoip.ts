@@ -4,14 +4,16 @@
 // the worker's risk facts read it from there.
 import { lookup } from 'geoip-lite';
 import type { Geo, IpFacts } from '../domain/risk/facts';
-import { ipFactsOf, ipKind, normalizeIp } from '../domain/risk/geo';
+import { canonicalIp } from '../domain/ip-address';
+import { ipFactsOf, ipKind } from '../domain/risk/geo';
 
 // A record without a radius is at best a country centroid; a country-sized radius keeps
 // travel speeds from treating it as a precise position.
 const DEFAULT_ACCURACY_KM = 1000;
 
 export function locateIp(ip: string): Geo | null {
-  const address = normalizeIp(ip);
+  // geoip-lite looks IPv4 up only in its IPv4 table: a mapped spelling must not miss it.
+  const address = canonicalIp(ip);
   if (address === null) return null;
   const found = lookup(address);
   if (!found || !/^[A-Z]{2}$/.test(found.country)) return null;

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DurationSchema } from '../../domain/duration';
+import { IpAddressSchema } from '../../domain/ip-address';
 import { HttpUrl, Identifier } from '../../domain/text';
 import { roleFromDb } from '../../domain/roles';
 import { claimTokenFor } from '../../store/claims';
@@ -28,7 +29,8 @@ export const CreateOrderBody = z.strictObject({
   externalOrderId: Identifier(128),
   buyer: z.strictObject({
     id: Identifier(128),
-    ip: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }),
+    /** Any spelling of an address; kept in its canonical form (domain/ip-address.ts). */
+    ip: IpAddressSchema,
     deviceId: Identifier(128).optional(),
   }),
   items: z

@@ -1,6 +1,7 @@
 // The facts of a claim on an order, for the claim gate (API): the claim's address and the
 // order's, located by geoip-lite here (the API loads it), the risk lists they hit, and the
 // policies of the order's SKUs.
+import type { CanonicalIp } from '../../domain/ip-address';
 import type { ClaimFacts } from '../../domain/risk/facts';
 import { type RiskPolicy, RiskPolicySchema } from '../../domain/risk/policy';
 import { type Db, sqlOf } from '../../infra/db';
@@ -13,13 +14,15 @@ const CLAIM_FACTS_SQL = `
          ${POLICIES_OF_ORDER} AS policies
     FROM orders o WHERE o.id = $1`;
 
-/** The facts of a claim from `ip` at `at` on an order; null when the order does not exist. */
+/**
+ * The facts of a claim from `ip` at `at` on an order; null when the order does not exist. The
+ * address is canonical (the API refuses a claim whose address is not one), so the lists match
+ * it as they match the order's.
+ */
 export async function claimFactsOf(
   db: Db,
-  input: { orderId: string; ip: string; at: Date },
+  input: { orderId: string; ip: CanonicalIp; at: Date },
 ): Promise<{ facts: ClaimFacts; policies: { sku: string; policy: RiskPolicy }[] } | null> {
-  // A claim address that is not an address (a proxy's odd header) still gets judged: as unknown.
-  const inet = ipFacts(input.ip).kind === 'invalid' ? '0.0.0.0' : input.ip;
   const [row] = await sqlOf(db).rows<{
     id: string;
     created_at: Date;
@@ -28,7 +31,7 @@ export async function claimFactsOf(
     buyer_ip: string;
     lists: ClaimFacts['lists'];
     policies: { sku: string; policy: unknown }[];
-  }>(CLAIM_FACTS_SQL, [input.orderId, inet]);
+  }>(CLAIM_FACTS_SQL, [input.orderId, input.ip]);
   if (!row) return null;
   const facts: ClaimFacts = {
     kind: 'claim',

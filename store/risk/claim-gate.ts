@@ -3,6 +3,7 @@
 // flagged claim opens a redemption review and reveals nothing; an analyst's approval lets
 // the next claim through (once); a rejection voids the claim link. A review left past its
 // deadline takes its policy's default at the next claim.
+import type { CanonicalIp } from '../../domain/ip-address';
 import { evaluateUnder } from '../../domain/risk/rules';
 import type { Db } from '../../infra/db';
 import { isUniqueViolation } from '../../infra/db';
@@ -13,7 +14,7 @@ export type ClaimGate = { kind: 'reveal' } | { kind: 'under_review'; reviewId: s
 
 const DEADLINE_ACTOR = { clientId: null, name: 'risk-deadline' } as const;
 
-export async function gateClaim(db: Db, input: { orderId: string; ip: string; at: Date }): Promise<ClaimGate> {
+export async function gateClaim(db: Db, input: { orderId: string; ip: CanonicalIp; at: Date }): Promise<ClaimGate> {
   for (;;) {
     const reviews = await db.riskReview.findMany({
       where: { orderId: input.orderId, subject: 'claim' },
@@ -44,7 +45,7 @@ export async function gateClaim(db: Db, input: { orderId: string; ip: string; at
   }
 }
 
-async function assessClaim(db: Db, input: { orderId: string; ip: string; at: Date }): Promise<ClaimGate> {
+async function assessClaim(db: Db, input: { orderId: string; ip: CanonicalIp; at: Date }): Promise<ClaimGate> {
   const gathered = await claimFactsOf(db, input);
   if (!gathered) return { kind: 'rejected' };
   const { verdict, under } = evaluateUnder(gathered.facts, gathered.policies);

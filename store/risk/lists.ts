@@ -1,10 +1,11 @@
 // The allow and deny lists: buyer ids, device ids, and IP addresses or networks. An IP entry
-// is stored as PostgreSQL's canonical CIDR text (the facts query matches with
-// `value::cidr >>= buyer_ip::inet`), so one network has one spelling and adding it twice
-// finds the first entry instead of making a second one.
-import { isIP } from 'node:net';
+// is stored as its network's canonical CIDR text (domain/ip-address.ts: an IPv4-mapped
+// ::ffff:198.51.100.7 is the IPv4 198.51.100.7/32), which PostgreSQL reads back unchanged; the
+// facts query matches with `value::cidr >>= buyer_ip::inet` against addresses in the same
+// canonical form, so an entry covers an address whichever way either was written, and adding
+// one network twice finds the first entry instead of making a second one.
 import type { RiskList, RiskListEntry, RiskListKind } from '@prisma/client';
-import { normalizeIp } from '../../domain/risk/geo';
+import { formatNetwork, parseIpNetwork } from '../../domain/ip-address';
 import { type Db, type DbTx, Prisma } from '../../infra/db';
 import { type Actor, recordAuditInTx } from '../audit';
 
@@ -22,48 +23,15 @@ export class InvalidIpValue extends Error {
   }
 }
 
-const NOT_AN_ADDRESS =
-  'must be an IPv4 or IPv6 address, or a network in CIDR notation (198.51.100.0/24, 2001:db8::/32)';
-
 /**
- * The address and prefix length of an IP value, checked here rather than left to
- * PostgreSQL, whose inet input also takes legacy abbreviations ("10/8", "192.168") that no
- * operator means. An IPv4-mapped IPv6 address (::ffff:198.51.100.7) becomes the IPv4 address
- * it carries, which is how an IPv4 buyer's address is recorded.
+ * The canonical text of an IP value: a network with its prefix length, a bare address as a
+ * /32 or /128 ("198.51.100.7" → "198.51.100.7/32"). Throws InvalidIpValue with the reason
+ * (domain/ip-address.ts parseIpNetwork says which values are refused and why).
  */
-function addressAndPrefix(text: string): { address: string; prefix: number } {
-  const [written = '', prefixText, ...rest] = text.split('/');
-  const version = written.includes('%') ? 0 : isIP(written); // a zone id names an interface, not an address
-  if (rest.length > 0 || version === 0) throw new InvalidIpValue(NOT_AN_ADDRESS);
-  const width = version === 4 ? 32 : 128;
-  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) throw new InvalidIpValue(NOT_AN_ADDRESS);
-  const prefix = prefixText === undefined ? width : Number(prefixText);
-  if (prefix > width) throw new InvalidIpValue(`the prefix length must be at most /${width}`);
-  const address = normalizeIp(written) ?? written;
-  if (version === 6 && isIP(address) === 4) {
-    if (prefix < 96) throw new InvalidIpValue('an IPv4-mapped network must be at least /96');
-    return { address, prefix: prefix - 96 };
-  }
-  return { address, prefix };
-}
-
-/**
- * The canonical text of an IP value: a network with its prefix length, a bare address as
- * a /32 or /128 ("198.51.100.7" → "198.51.100.7/32"). A value with bits set beyond its
- * prefix ("198.51.100.7/24") is refused, not rounded down to its network: an operator
- * who wrote one host and a mask may have meant either, and widening a list entry to the
- * whole network (on the allow list, too) is not a guess to make for them.
- */
-export async function canonicalIpValue(db: DbTx, text: string): Promise<string> {
-  const { address, prefix } = addressAndPrefix(text);
-  const cidr = `${address}/${prefix}`;
-  const [row] = await db.$queryRaw<{ network: string; exact: boolean }[]>`
-    SELECT network(${cidr}::inet)::text AS network, ${cidr}::inet = network(${cidr}::inet) AS exact`;
-  if (!row) throw new Error('the canonical network query returned no row');
-  if (!row.exact) {
-    throw new InvalidIpValue(`${text} has bits set beyond its /${prefix} prefix: the network is ${row.network}`);
-  }
-  return row.network;
+export function canonicalIpValue(text: string): string {
+  const parsed = parseIpNetwork(text);
+  if ('refused' in parsed) throw new InvalidIpValue(parsed.refused);
+  return formatNetwork(parsed.network);
 }
 
 function auditListInTx(tx: DbTx, actor: Actor, action: string, entry: RiskListEntry) {
@@ -87,7 +55,7 @@ export async function addListEntry(
   input: NewListEntry,
   actor: Actor,
 ): Promise<{ entry: RiskListEntry; created: boolean }> {
-  const value = input.kind === 'ip' ? await canonicalIpValue(db, input.value) : input.value;
+  const value = input.kind === 'ip' ? canonicalIpValue(input.value) : input.value;
   const key = { list: input.list, kind: input.kind, value };
   const existing = await db.riskListEntry.findUnique({ where: { list_kind_value: key } });
   if (existing) return { entry: existing, created: false };

@@ -343,6 +343,10 @@ describe('lists', () => {
     ['2001:db8::/32', '2001:db8::/32'],
     ['2001:0DB8:0000:0000:0000:0000:0000:0001', '2001:db8::1/128'],
     ['::ffff:192.0.2.33', '192.0.2.33/32'],
+    ['::ffff:192.0.2.34/128', '192.0.2.34/32'],
+    ['::ffff:c000:223', '192.0.2.35/32'],
+    // A zone id names the observer's interface, not the address: dropped (domain/ip-address.ts).
+    ['fe80::1%eth0', 'fe80::1/128'],
     ['0.0.0.0/0', '0.0.0.0/0'],
   ];
   test.each(canonical)('the IP value %s is stored as %s', async (written, stored) => {
@@ -368,7 +372,8 @@ describe('lists', () => {
     ['not an address', { kind: 'ip', value: 'not-an-ip' }, 'value', null],
     ['a legacy abbreviation', { kind: 'ip', value: '10/8' }, 'value', null],
     ['a prefix too long', { kind: 'ip', value: '198.51.100.7/33' }, 'value', null],
-    ['a zone id', { kind: 'ip', value: 'fe80::1%eth0' }, 'value', null],
+    ['an empty zone id', { kind: 'ip', value: 'fe80::1%' }, 'value', null],
+    ['an IPv4-mapped network shorter than /96', { kind: 'ip', value: '::ffff:0:0/95' }, 'value', /at least \/96/],
     ['two prefixes', { kind: 'ip', value: '198.51.100.0/24/8' }, 'value', null],
     ['an empty buyer', { kind: 'buyer', value: '' }, 'value', null],
     ['a buyer with surrounding spaces', { kind: 'buyer', value: ' b1 ' }, 'value', null],

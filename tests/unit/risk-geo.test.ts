@@ -1,6 +1,6 @@
 // Risk geometry and address arithmetic (pure), and geoip-lite's in-memory lookup.
 import type { Geo } from '../../domain/risk/facts';
-import { cidrContains, distanceKm, impliedSpeedKmh, ipKind, networkOf, normalizeIp } from '../../domain/risk/geo';
+import { cidrContains, distanceKm, impliedSpeedKmh, ipKind, networkOf } from '../../domain/risk/geo';
 import { ipFacts, locateIp } from '../../infra/geoip';
 
 const BEIJING = { lat: 39.9042, lon: 116.4074 };
@@ -132,23 +132,6 @@ describe('networkOf', () => {
 
   test('an invalid address has no network', () => {
     expect(networkOf('not-an-ip')).toBeNull();
-  });
-});
-
-describe('normalizeIp', () => {
-  test.each([
-    ['8.8.8.8', '8.8.8.8'],
-    ['::FFFF:8.8.8.8', '8.8.8.8'],
-    ['2001:0DB8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
-    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
-    ['1:0:2:3:4:5:6:7', '1:0:2:3:4:5:6:7'],
-    ['::', '::'],
-  ])('%s → %s', (ip, canonical) => {
-    expect(normalizeIp(ip)).toBe(canonical);
-  });
-
-  test('an invalid address is null', () => {
-    expect(normalizeIp('1.2.3.4.5')).toBeNull();
   });
 });
 
