@@ -11,8 +11,12 @@ import {
   closeUnfulfilled,
   deliverOrder,
   fulfilFromStock,
+  type Parking,
+  recordParking,
+  resumeParkings,
   settleShortfall,
 } from '../store/orders';
+import type { Actor } from '../store/audit';
 import { type OrderRisk } from '../store/risk/assessments';
 import { assessOrderRisk } from './risk';
 import { databaseErrorOf } from '../infra/db';
@@ -119,6 +123,21 @@ export function orderActivities(deps: ActivityDeps) {
       const { status, moved } = await classified(() => settleShortfall(db, config.CLAIM_TOKEN_SECRET, orderId, input));
       logMove(moved, orderId, status, input.reason);
       return status;
+    },
+
+    /**
+     * Records that the order parked (a regular activity the server retries without limit: any
+     * error, a permanent one included, is worth another attempt, as the record is what alerts).
+     */
+    async markOrderParked(parking: Parking): Promise<void> {
+      await recordParking(db, parking);
+      logger.error({ ...parking }, 'order parked: a step kept failing; support must resume it');
+    },
+
+    /** Support's resume of a parked order: its open parkings resolved and the resume audited, in one transaction. */
+    async resumeParkedOrder(orderId: string, input: { reason: string; actor: Actor }): Promise<void> {
+      const resolved = await classified(() => resumeParkings(db, orderId, input));
+      logger.info({ orderId, resolved, actor: input.actor.name }, 'parked order resumed');
     },
   };
 }

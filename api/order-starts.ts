@@ -14,7 +14,7 @@ import type { Logger } from '../infra/logger';
 import { startOnce } from '../infra/temporal';
 import { findStuckOrders } from '../store/orders';
 import type { orderWorkflow } from '../workflows/order';
-import { ORDER_WORKFLOW_VERSION } from '../workflows/order-messages';
+import { ORDER_WORKFLOW_VERSION, type StepBounds } from '../workflows/order-messages';
 
 /** Per sweep: at the default interval, up to 50 orders a second healed after an outage. */
 const SWEEP_BATCH = 500;
@@ -26,6 +26,22 @@ const SWEEP_BATCH = 500;
 const MAX_STARTS_IN_FLIGHT = 200;
 
 type Startable = Pick<Order, 'id' | 'workflowId'>;
+
+/**
+ * The step bounds configured (ORDER_RETRY_*, ORDER_PARK_*), read at each start; none set: the
+ * workflow's own defaults and an input as before.
+ */
+function configuredBounds(config: Config): Partial<StepBounds> | undefined {
+  const all: Record<keyof StepBounds, number | undefined> = {
+    retryMaxMs: config.ORDER_RETRY_MAX_MS,
+    slowAfterMs: config.ORDER_RETRY_SLOW_AFTER_MS,
+    slowMaxMs: config.ORDER_RETRY_SLOW_MAX_MS,
+    parkAfterMs: config.ORDER_PARK_AFTER_MS,
+    parkAtEvents: config.ORDER_PARK_HISTORY_EVENTS,
+  };
+  const set = Object.entries(all).filter(([, value]) => value !== undefined);
+  return set.length > 0 ? (Object.fromEntries(set) as Partial<StepBounds>) : undefined;
+}
 
 export interface OrderStarts {
   /**
@@ -46,7 +62,10 @@ export function createOrderStarts(deps: { db: Db; temporal: Client; config: Conf
   const inFlight = new Set<Promise<void>>();
 
   function startWorkflow(order: Startable): Promise<void> {
-    const args: Parameters<typeof orderWorkflow> = [{ orderId: order.id, version: ORDER_WORKFLOW_VERSION }];
+    const bounds = configuredBounds(config);
+    const args: Parameters<typeof orderWorkflow> = [
+      { orderId: order.id, version: ORDER_WORKFLOW_VERSION, ...(bounds ? { bounds } : {}) },
+    ];
     return startOnce(temporal, 'orderWorkflow', {
       workflowId: order.workflowId,
       taskQueue: config.TEMPORAL_TASK_QUEUE,

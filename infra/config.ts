@@ -63,6 +63,16 @@ const schema = z.object({
    */
   ORDER_START_SWEEP_EVERY_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(10_000),
   ORDER_START_SWEEP_IDLE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+  /**
+   * How an order's failing step is retried and when the order parks (`StepBounds` in
+   * workflows/order-messages.ts; docs/architecture.md, "Bounded retries"). Unset: production's
+   * bounds, which live in the workflow. Set: carried in the input of orders started from then on.
+   */
+  ORDER_RETRY_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
+  ORDER_RETRY_SLOW_AFTER_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
+  ORDER_RETRY_SLOW_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
+  ORDER_PARK_AFTER_MS: z.coerce.number().int().min(0).max(2_592_000_000).optional(), // ≤ 30 days
+  ORDER_PARK_HISTORY_EVENTS: z.coerce.number().int().min(50).max(40_000).optional(),
   /** Card payments through Stripe; unset, orders can pay from their prepaid balance only. */
   STRIPE_API_KEY: z
     .string()

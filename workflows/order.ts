@@ -3,8 +3,12 @@
 // one transaction that acts only from the status it expects, so the database, not the
 // workflow's memory, is the truth when a step, a cancellation or a crash interleave.
 import {
+  allHandlersFinished,
+  ApplicationFailure,
   CancellationScope,
   condition,
+  ContinueAsNew,
+  continueAsNew,
   isCancellation,
   log,
   proxyActivities,
@@ -12,6 +16,7 @@ import {
   patched,
   setHandler,
   sleep,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/orders';
 import type { PaymentActivities } from '../activities/payments';
@@ -26,11 +31,15 @@ import { eachLimited } from './each-limited';
 import { messageOf, permanentFailure } from './failures';
 import { tryRoute } from './supplier-route';
 import {
+  DEFAULT_STEP_BOUNDS,
   type OrderInput,
+  type OrderPosition,
   type OrderProgress,
   type OrderStep,
+  resumeUpdate,
   reviewDecisionUpdate,
   statusQuery,
+  type StepBounds,
   supplierResultSignal,
 } from './order-messages';
 
@@ -42,11 +51,16 @@ const LOCAL_STEP = { startToCloseTimeout: '10s', retry: { maximumAttempts: 1 } }
 const steps = proxyLocalActivities<OrderActivities>(LOCAL_STEP);
 const sourcingSteps = proxyLocalActivities<SourcingActivities>(LOCAL_STEP);
 const riskSteps = proxyLocalActivities<RiskActivities>(LOCAL_STEP);
-// An analyst's decision is recorded inside the Update's handler: a few quick attempts, then
-// the Update fails and the analyst may send it again.
-const reviewSteps = proxyLocalActivities<RiskActivities>({
+// An analyst's decision and support's resume are recorded inside their Update's handler: a
+// few quick attempts, then the Update fails and the person may send it again.
+const HANDLER_STEP = { startToCloseTimeout: '10s', retry: { initialInterval: '200ms', maximumAttempts: 5 } } as const;
+const reviewSteps = proxyLocalActivities<RiskActivities>(HANDLER_STEP);
+const resumeSteps = proxyLocalActivities<OrderActivities>(HANDLER_STEP);
+// A parking's record in the database: a regular activity, so the server retries it (the fault
+// may be the database itself) without a history event per attempt; no attempt limit.
+const parkingSteps = proxyActivities<OrderActivities>({
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', maximumAttempts: 5 },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
 });
 
 /** Units sourced at the same time; the rest wait their turn. */
@@ -72,13 +86,27 @@ const webhooks = proxyActivities<WebhookActivities>({
   },
 });
 
-// A database step that fails is retried until it succeeds (an outage must lose nothing),
-// backing off to one attempt every 30 s.
+// A database step that fails is retried (an outage must lose nothing), 200 ms doubling up to
+// the bounds' caps; one that keeps failing parks the order (below, `durably`). Orders whose step
+// failed before the bounds were deployed replay the loop they ran: doubling to 30 s, forever.
 const RETRY_FIRST_MS = 200;
-const RETRY_MAX_MS = 30_000;
+const UNBOUNDED_RETRY_MAX_MS = 30_000;
 
-export async function orderWorkflow({ orderId, version = 1 }: OrderInput): Promise<OrderProgress> {
-  const progress: OrderProgress = { status: 'received', step: 'recording', unitsTotal: 0, unitsReserved: 0 };
+/** The wait before the next attempt of a step that has failed `attempt` times over `failingForMs`. */
+function retryDelayMs(attempt: number, failingForMs: number, bounds: StepBounds): number {
+  const cap = failingForMs < bounds.slowAfterMs ? bounds.retryMaxMs : bounds.slowMaxMs;
+  return Math.min(RETRY_FIRST_MS * 2 ** (attempt - 1), cap);
+}
+
+export async function orderWorkflow(input: OrderInput): Promise<OrderProgress> {
+  const { orderId, version = 1, resumed: carried } = input;
+  const bounds: StepBounds = { ...DEFAULT_STEP_BOUNDS, ...input.bounds };
+  const progress: OrderProgress = {
+    status: carried?.status ?? 'received',
+    step: 'recording',
+    unitsTotal: carried?.unitsTotal ?? 0,
+    unitsReserved: carried?.unitsReserved ?? 0,
+  };
   setHandler(statusQuery, () => progress);
   // Callbacks of asynchronous suppliers, by unit and supplier: whether the unit was obtained.
   const callbacks = new Map<string, boolean>();
@@ -87,9 +115,40 @@ export async function orderWorkflow({ orderId, version = 1 }: OrderInput): Promi
   });
   const keys = { debitKey: ledgerKeys.orderDebit(orderId), refundKey: ledgerKeys.orderRefund(orderId) };
   // Until the first step says whether anyone listens, assume someone does.
-  let notify = true;
+  let notify = carried?.notify ?? true;
   // Whether the order pays through a provider, whose hold is settled after the database's.
-  let viaProvider = false;
+  let viaProvider = carried?.viaProvider ?? false;
+  // How far the order got, for a run that continues it after a parking.
+  let position: OrderPosition = carried?.position ?? { at: 'admit' };
+  // Parkings so far (each a numbered row), and support's resume of the current one once recorded.
+  let parkings = carried?.parkings ?? 0;
+  let resumeAsked: { continueAsNew: boolean } | undefined;
+  let resuming = false;
+  // Past half the history bound, a resumed order goes on in a new run (its position carried).
+  const historyIsLarge = () => workflowInfo().historyLength >= bounds.parkAtEvents / 2;
+  setHandler(
+    resumeUpdate,
+    async (resume) => {
+      resuming = true;
+      try {
+        await resumeSteps.resumeParkedOrder(orderId, resume);
+        resumeAsked = { continueAsNew: historyIsLarge() };
+        return { step: progress.step, attempts: progress.attempt ?? 0, continuesAsNew: resumeAsked.continueAsNew };
+      } finally {
+        resuming = false;
+      }
+    },
+    {
+      validator: (_resume) => {
+        if (progress.parked?.marked && !resuming && !resumeAsked) return;
+        throw ApplicationFailure.create({
+          type: FailureType.OrderNotParked,
+          nonRetryable: true,
+          message: progress.parked ? 'the parking is not recorded yet; try again shortly' : 'this order is not parked',
+        });
+      },
+    },
+  );
   // The risk review the order waits for, and the decision that ended it.
   let awaitingReview: OrderRisk['review'] | undefined;
   let reviewDecision: ReviewOutcome | undefined;
@@ -115,13 +174,58 @@ export async function orderWorkflow({ orderId, version = 1 }: OrderInput): Promi
     },
   );
 
-  /** Runs a step until it succeeds. A compensation retries even permanent failures: giving up would leave money taken. */
+  /**
+   * Stops retrying `step` until support resumes the order: visible in the status query at once
+   * and in the database when it can take the record. A resumed order whose history is large
+   * continues as a new run from `position`; otherwise the step is tried again here.
+   */
+  async function park(step: OrderStep): Promise<void> {
+    parkings += 1;
+    const parked = {
+      since: new Date(Date.now()).toISOString(),
+      historyLength: workflowInfo().historyLength,
+      marked: false,
+    };
+    progress.parked = parked;
+    const attempts = progress.attempt ?? 0;
+    const lastError = progress.lastError ?? '';
+    log.error('order step keeps failing; parked until support resumes it', { orderId, step, attempts, lastError });
+    // Retried without limit: only the order's cancellation (outside a compensation) stops it.
+    void parkingSteps
+      .markOrderParked({ orderId, parking: parkings, step, attempts, lastError, historyLength: parked.historyLength })
+      .then(
+        () => (parked.marked = true),
+        () => undefined,
+      );
+    try {
+      await condition(() => resumeAsked !== undefined);
+    } finally {
+      delete progress.parked;
+    }
+    const renew = resumeAsked!.continueAsNew;
+    resumeAsked = undefined;
+    if (!renew) return;
+    await condition(allHandlersFinished);
+    const { status, unitsTotal, unitsReserved } = progress;
+    await continueAsNew<typeof orderWorkflow>({
+      ...input,
+      resumed: { position, viaProvider, notify, status, unitsTotal, unitsReserved, parkings },
+    });
+  }
+
+  /**
+   * Runs a step until it succeeds. A compensation retries even permanent failures: giving up
+   * would leave money taken. The retries are bounded in history, not in intent: a step that
+   * keeps failing (for `parkAfterMs`, or until the history reaches `parkAtEvents`) parks the
+   * order, and a compensation parks too rather than give up.
+   */
   async function durably<T>(
     step: OrderStep,
     run: () => Promise<T>,
     options: { compensation?: boolean } = {},
   ): Promise<T> {
     progress.step = step;
+    let failingSince: number | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await run();
@@ -133,7 +237,19 @@ export async function orderWorkflow({ orderId, version = 1 }: OrderInput): Promi
         progress.attempt = attempt;
         progress.lastError = messageOf(err);
         log.warn('order step failed; retrying', { orderId, step, attempt, error: progress.lastError });
-        await sleep(Math.min(RETRY_FIRST_MS * 2 ** (attempt - 1), RETRY_MAX_MS));
+        // Only failing orders pay for the patch's marker; see docs/workflow-changes.md.
+        if (!patched('bounded-retries')) {
+          await sleep(Math.min(RETRY_FIRST_MS * 2 ** (attempt - 1), UNBOUNDED_RETRY_MAX_MS));
+          continue;
+        }
+        failingSince ??= Date.now();
+        const failingFor = Date.now() - failingSince;
+        if (failingFor >= bounds.parkAfterMs || workflowInfo().historyLength >= bounds.parkAtEvents) {
+          await park(step);
+          failingSince = undefined;
+          continue;
+        }
+        await sleep(retryDelayMs(attempt, failingFor, bounds));
       }
     }
   }
@@ -181,6 +297,7 @@ export async function orderWorkflow({ orderId, version = 1 }: OrderInput): Promi
 
   /** Announces the outcome; a cancellation cannot stop it. */
   async function finish(status: OrderStatus, reason?: string): Promise<OrderProgress> {
+    position = { at: 'finish', status, ...(reason ? { reason } : {}) };
     Object.assign(progress, { status, ...(reason ? { reason } : {}) });
     if (viaProvider) {
       // The database settled what is due; now the provider captures it (or voids the hold).
@@ -204,6 +321,7 @@ export async function orderWorkflow({ orderId, version = 1 }: OrderInput): Promi
 
   /** Undoes what was done (release, refund) and ends the order; runs to the end even when cancelled. */
   function closeUnfulfilled(reason: string): Promise<OrderStatus> {
+    position = { at: 'close', reason };
     return CancellationScope.nonCancellable(async () => {
       const status = await durably('compensating', () => steps.closeUnfulfilled(orderId, { ...keys, reason }), {
         compensation: true,
@@ -211,6 +329,16 @@ export async function orderWorkflow({ orderId, version = 1 }: OrderInput): Promi
       if (status !== 'delivered') progress.unitsReserved = 0;
       return status;
     });
+  }
+
+  /** Ends an order some of whose units could not be obtained (delivers what was, refunds the rest, or closes it). */
+  async function settleShortfall(reason: string): Promise<OrderProgress> {
+    position = { at: 'shortfall', reason };
+    const status = await CancellationScope.nonCancellable(() =>
+      durably('compensating', () => steps.settleShortfall(orderId, { ...keys, reason }), { compensation: true }),
+    );
+    if (status !== 'partially_delivered' && status !== 'delivered') progress.unitsReserved = 0;
+    return await finish(status, reason);
   }
 
   /** Every unit still without a key, through its product's routes in order; returns how many stay unobtained. */
@@ -234,22 +362,34 @@ export async function orderWorkflow({ orderId, version = 1 }: OrderInput): Promi
   }
 
   try {
+    // A run continued after a parking starts where the parked one stood.
+    const from = carried?.position;
+    if (from?.at === 'finish') return await finish(from.status, from.reason);
+    if (from?.at === 'shortfall') return await settleShortfall(from.reason);
+    if (from?.at === 'close') {
+      const status = await closeUnfulfilled(from.reason);
+      return await finish(status, status === 'delivered' ? undefined : from.reason);
+    }
     // Version 2 takes two local activities where the earlier orders took four, and decides by
     // its input, not by patch markers: a patch costs every order a search-attribute write on
     // the server. Orders started before it run (and replay) the steps one by one.
     const lean = version >= 2;
     let begun: Awaited<ReturnType<OrderActivities['beginOrder']>> | undefined;
-    if (lean) {
-      const admitted = await durably('assessing', () => steps.admitOrder(orderId, keys.debitKey));
-      begun = admitted.begun;
-      if (!begun) {
-        const rejected = await passRiskControl(admitted.risk);
+    if (from?.at !== 'begin') {
+      if (lean) {
+        const admitted = await durably('assessing', () => steps.admitOrder(orderId, keys.debitKey));
+        begun = admitted.begun;
+        if (!begun) {
+          const rejected = await passRiskControl(admitted.risk);
+          if (rejected) return await finish('rejected', rejected);
+        }
+      } else if (patched('risk-control')) {
+        const rejected = await passRiskControl(await durably('assessing', () => riskSteps.assessOrder(orderId)));
         if (rejected) return await finish('rejected', rejected);
       }
-    } else if (patched('risk-control')) {
-      const rejected = await passRiskControl(await durably('assessing', () => riskSteps.assessOrder(orderId)));
-      if (rejected) return await finish('rejected', rejected);
     }
+    // Risk control is passed: from here every step finds on the database what was done.
+    position = { at: 'begin' };
     begun ??= await durably('charging', () => steps.beginOrder(orderId, keys.debitKey));
     if (begun.status === 'received') {
       // Paid through a provider and not yet authorized: authorize, then begin again (which
@@ -275,11 +415,7 @@ export async function orderWorkflow({ orderId, version = 1 }: OrderInput): Promi
         const reason = routed
           ? `unavailable: ${unobtained} of ${progress.unitsTotal} units could not be obtained from stock or any supplier`
           : `out of stock: ${unobtained} of ${progress.unitsTotal} units unavailable`;
-        const status = await CancellationScope.nonCancellable(() =>
-          durably('compensating', () => steps.settleShortfall(orderId, { ...keys, reason }), { compensation: true }),
-        );
-        if (status !== 'partially_delivered' && status !== 'delivered') progress.unitsReserved = 0;
-        return await finish(status, reason);
+        return await settleShortfall(reason);
       }
     } else if (missing > 0) {
       const reason = `out of stock: ${missing} of ${progress.unitsTotal} units unavailable`;
@@ -289,7 +425,7 @@ export async function orderWorkflow({ orderId, version = 1 }: OrderInput): Promi
     await durably('delivering', () => steps.deliverOrder(orderId));
     return await finish('delivered');
   } catch (err) {
-    if (permanentFailure(err)?.type === FailureType.OrderNotFound) throw err;
+    if (err instanceof ContinueAsNew || permanentFailure(err)?.type === FailureType.OrderNotFound) throw err;
     const reason = isCancellation(err) ? 'cancelled' : `fulfilment error: ${messageOf(err)}`;
     if (!isCancellation(err)) log.error('order step failed for good; compensating', { orderId, error: reason });
     const status = await closeUnfulfilled(reason);

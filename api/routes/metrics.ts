@@ -5,6 +5,7 @@
 // and every API process reports the same values. Labels carry no key, code or client.
 import { Router } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, register } from 'prom-client';
+import { parkedOrderCount } from '../../store/orders';
 import { badSourceFigures } from '../../store/quarantine';
 import type { ApiDeps } from '../deps';
 
@@ -15,6 +16,10 @@ const quarantinedBatches = new Gauge({
 const pausedRoutes = new Gauge({
   name: 'rights_paused_routes',
   help: 'Supplier routes paused automatically because too many of their keys turned out bad',
+});
+const parkedOrders = new Gauge({
+  name: 'rights_orders_parked',
+  help: 'Orders whose step kept failing until their workflow stopped retrying: each waits for support to resume it',
 });
 const badKeys = new Counter({
   name: 'rights_bad_keys_total',
@@ -30,6 +35,7 @@ export function metricsRouter({ db }: ApiDeps): Router {
     const figures = await badSourceFigures(db);
     quarantinedBatches.set(figures.quarantinedBatches);
     pausedRoutes.set(figures.pausedRoutes);
+    parkedOrders.set(await parkedOrderCount(db));
     // A count of keys in a terminal state: it only grows, as a counter must.
     badKeys.reset();
     badKeys.inc({ source: 'inventory' }, figures.badKeys.inventory);

@@ -1,8 +1,11 @@
+import type { OrderParking } from '@prisma/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DurationSchema } from '../../domain/duration';
 import { IpAddressSchema } from '../../domain/ip-address';
-import { HttpUrl, Identifier } from '../../domain/text';
+import { FreeText, HttpUrl, Identifier } from '../../domain/text';
+import { FailureType } from '../../domain/failures';
 import { roleFromDb } from '../../domain/roles';
 import { claimTokenFor } from '../../store/claims';
 import {
@@ -10,15 +13,16 @@ import {
   findOrderDetail,
   findStuckOrders,
   MixedCurrencies,
+  openParkings,
   OrderConflict,
   type OrderDetail,
   orderView,
   UnknownSkus,
   InvalidAccount,
 } from '../../store/orders';
-import { statusQuery } from '../../workflows/order-messages';
+import { resumeUpdate, statusQuery } from '../../workflows/order-messages';
 import type { ApiDeps } from '../deps';
-import { callerOf, requireRole } from '../middleware/auth';
+import { actorOf, callerOf, requireRole } from '../middleware/auth';
 import { idempotencyKeyOf } from '../middleware/idempotency-key';
 import { outboundUrlOr422, parseOr422, Problem, problems } from '../problem';
 import { ipFacts } from '../../infra/geoip';
@@ -59,6 +63,8 @@ export const CreateOrderBody = z.strictObject({
     ])
     .optional(),
 });
+
+export const ResumeBody = z.strictObject({ reason: FreeText(500) });
 
 // A page of stuck orders, each queried live; the deadline keeps the listing fast when no
 // worker answers (the query then waits for one).
@@ -152,6 +158,11 @@ export function ordersRouter({ db, temporal, config, orderStarts }: ApiDeps): Ro
     const { stuckFor } = parseOr422(z.strictObject({ stuckFor: DurationSchema }), req.query);
     const now = Date.now();
     const orders = await findStuckOrders(db, new Date(now - stuckFor), STUCK_LIMIT);
+    // A parked order's record, which stands even when its workflow cannot be asked.
+    const parkings = await openParkings(
+      db,
+      orders.map((o) => o.id),
+    );
     const progress = await Promise.all(
       orders.map((o) =>
         temporal
@@ -172,10 +183,41 @@ export function ordersRouter({ db, temporal, config, orderStarts }: ApiDeps): Ro
         status: o.status,
         since: o.updatedAt.toISOString(),
         stuckForSeconds: Math.floor((now - o.updatedAt.getTime()) / 1000),
+        ...parkedView(parkings.get(o.id)),
         ...progress[i],
       })),
     });
   }
+
+  /**
+   * Support resumes a parked order once the fault is dealt with: the workflow's Update records
+   * it (audited, with the reason) and tries the step again, in a new run if its history is
+   * large. 409 `order_not_parked` when the order is not parked (or its parking not recorded yet).
+   */
+  router.post('/:id/resume', requireRole('support', 'admin'), async (req, res) => {
+    const id = z.uuid().safeParse(req.params.id);
+    const body = parseOr422(ResumeBody, req.body);
+    const order = id.success
+      ? await db.order.findUnique({ where: { id: id.data }, select: { id: true, workflowId: true } })
+      : null;
+    if (!order) throw problems.notFound('order');
+    let resumed;
+    try {
+      resumed = await temporal.workflow
+        .getHandle(order.workflowId)
+        .executeUpdate(resumeUpdate, { args: [{ reason: body.reason, actor: actorOf(req) }] });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError || isNotParked(err)) {
+        throw new Problem(409, 'order_not_parked', 'this order is not parked: it has nothing to resume');
+      }
+      if (err instanceof WorkflowUpdateFailedError) {
+        throw new Problem(503, 'resume_not_recorded', 'the resume could not be recorded; send it again');
+      }
+      throw err;
+    }
+    req.log.info({ orderId: order.id, step: resumed.step }, 'parked order resumed');
+    res.json({ id: order.id, resumed });
+  });
 
   router.get('/', async (req, res) => {
     if (req.query.stuckFor !== undefined) return listStuck(req, res);
@@ -199,4 +241,25 @@ export function ordersRouter({ db, temporal, config, orderStarts }: ApiDeps): Ro
   });
 
   return router;
+}
+
+/** An Update refused by the validator because the order is not parked (a workflow that ended is not found). */
+function isNotParked(err: unknown): boolean {
+  if (!(err instanceof WorkflowUpdateFailedError)) return false;
+  const cause = err.cause as { type?: string } | undefined;
+  return cause?.type === FailureType.OrderNotParked;
+}
+
+/** A stuck order's parking, as support reads it beside the workflow's own account. */
+function parkedView(parking: OrderParking | undefined) {
+  if (!parking) return {};
+  return {
+    parked: {
+      since: parking.parkedAt.toISOString(),
+      step: parking.step,
+      attempts: parking.attempts,
+      lastError: parking.lastError,
+      historyLength: parking.historyLength,
+    },
+  };
 }

@@ -9,6 +9,7 @@ import { newClaimToken } from '../claims';
 import { releaseKeysInTx } from '../inventory';
 import { settleOrderMoneyInTx } from '../ledger';
 import { closeOpenReviewsInTx } from '../risk/reviews';
+import { endParkingsInTx } from './parking';
 import { transitionOrderInTx } from './transitions';
 
 export interface Begun {
@@ -133,6 +134,8 @@ async function closeUnfulfilledInTx(
 ): Promise<Settled> {
   await releaseKeysInTx(tx, orderId);
   await closeOpenReviewsInTx(tx, orderId);
+  // A cancellation that took the order out of a parked step leaves it for this close to end.
+  await endParkingsInTx(tx, orderId, input.reason);
   const charged = await settleOrderMoneyInTx(tx, orderId, 0n, { refund: input.refundKey });
   const status: OrderStatus = charged ? 'refunded' : 'failed';
   return { status, moved: await transitionOrderInTx(tx, orderId, status, input.reason) };

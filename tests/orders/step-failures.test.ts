@@ -7,6 +7,7 @@ import { transitionOrderInTx } from '../../store/orders';
 import { workflowIds } from '../../domain/workflow-ids';
 import { statusQuery } from '../../workflows/order-messages';
 import { createClientViaApi } from '../support/clients';
+import { injectFault } from '../support/db-faults';
 import { clientFor, expectProblem } from '../support/http';
 import { orderBody, PRICE, shopWithStock, startedWorkflow, waitForTerminal } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
@@ -21,25 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-/** A trigger that raises `sqlState` on `table` while `condition` holds; returns its removal. */
-async function fault(table: string, when: 'BEFORE UPDATE' | 'BEFORE INSERT', condition: string, sqlState: string) {
-  const name = `fault_${Math.random().toString(36).slice(2, 10)}`;
-  await stack.db.$executeRawUnsafe(`
-    CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF ${condition} THEN RAISE EXCEPTION 'injected fault ${name}' USING ERRCODE = '${sqlState}'; END IF;
-      RETURN NEW;
-    END $$`);
-  await stack.db.$executeRawUnsafe(
-    `CREATE TRIGGER ${name} ${when} ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`,
-  );
-  return {
-    name,
-    remove: async () => {
-      await stack.db.$executeRawUnsafe(`DROP TRIGGER ${name} ON ${table}`);
-      await stack.db.$executeRawUnsafe(`DROP FUNCTION ${name}()`);
-    },
-  };
+function fault(table: string, when: 'BEFORE UPDATE' | 'BEFORE INSERT', condition: string, sqlState: string) {
+  return injectFault(stack.db, table, when, condition, sqlState);
 }
 
 async function productIdOf(sku: string) {

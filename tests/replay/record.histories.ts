@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { workflowIds } from '../../domain/workflow-ids';
-import { reviewDecisionUpdate } from '../../workflows/order-messages';
+import { resumeUpdate, reviewDecisionUpdate, statusQuery } from '../../workflows/order-messages';
 import { startSupplierSim, type SupplierSim } from '../../scripts/lib/supplier-sim';
 import { activityGate } from '../support/activity-gate';
 import { adminKey } from '../support/clients';
@@ -50,6 +50,8 @@ async function record(
     card?: boolean;
     /** A patch of the SKU's risk policy. */
     riskPolicy?: Record<string, unknown>;
+    /** Step bounds for this order (the config's ORDER_RETRY_* and ORDER_PARK_*, as numbers). */
+    bounds?: Partial<Record<'ORDER_RETRY_MAX_MS' | 'ORDER_PARK_AFTER_MS' | 'ORDER_PARK_HISTORY_EVENTS', number>>;
   },
   during?: (workflowId: string, orderId: string) => Promise<void>,
 ) {
@@ -76,17 +78,63 @@ async function record(
     ...(scenario.card ? { payment: { method: 'stripe', paymentMethodId: 'pm_card_visa' } } : {}),
   };
   const workflowId = workflowIds.order(ctx.shop.id, body.externalOrderId);
+  // The bounds are read when the order starts (just before its 202): set for this one only.
+  const bounds = Object.entries(scenario.bounds ?? {});
+  const saved = bounds.map(([key]) => [key, stack.config[key as keyof typeof stack.config]]);
+  Object.assign(stack.config, Object.fromEntries(bounds));
   const accepted = await ctx.api.post('/v1/orders', body);
+  Object.assign(stack.config, Object.fromEntries(saved));
   await during?.(workflowId, accepted.body.id);
   await waitForTerminal(ctx.api, accepted.body.id, 60_000);
   const handle = stack.deps.temporal.workflow.getHandle(workflowId);
   await handle.result().catch(() => undefined); // cancelled ones fail; the history is what matters
   // HISTORY_LABEL names a shape recorded on a day that already has files (e.g. `lean`).
   const label = process.env.HISTORY_LABEL ? `${process.env.HISTORY_LABEL}-` : '';
-  const file = path.join(DIR, `${new Date().toISOString().slice(0, 10)}-${label}${name}.json`);
-  const history = temporal.api.history.v1.History.fromObject(await handle.fetchHistory());
-  const json = temporal.api.history.v1.History.toObject(history, { enums: String, longs: String, bytes: String });
-  writeFileSync(file, `${JSON.stringify(json, null, 1)}\n`);
+  // A run continued as new is preceded by the runs it continued: each is a file, the first
+  // under the scenario's name, the later ones `-continued`, `-continued-2`, ….
+  const runs = [History.fromObject(await handle.fetchHistory())];
+  for (;;) {
+    const previous = runs[0]!.events[0]!.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    if (!previous) break;
+    runs.unshift(History.fromObject(await stack.deps.temporal.workflow.getHandle(workflowId, previous).fetchHistory()));
+  }
+  for (const [i, history] of runs.entries()) {
+    const suffix = i === 0 ? '' : i === 1 ? '-continued' : `-continued-${i}`;
+    const file = path.join(DIR, `${new Date().toISOString().slice(0, 10)}-${label}${name}${suffix}.json`);
+    const json = History.toObject(history, { enums: String, longs: String, bytes: String });
+    writeFileSync(file, `${JSON.stringify(json, null, 1)}\n`);
+  }
+}
+
+const History = temporal.api.history.v1.History;
+
+/** A database fault for the recorded order: every `table` write raises 40001 until removed. */
+async function recordFault(table: string, condition = 'true') {
+  await stack.db.$executeRawUnsafe(`
+    CREATE OR REPLACE FUNCTION record_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF ${condition} THEN RAISE EXCEPTION 'recorded fault' USING ERRCODE = '40001'; END IF; RETURN NEW; END $$`);
+  await stack.db.$executeRawUnsafe(
+    `CREATE TRIGGER record_fault BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION record_fault()`,
+  );
+  return async () => {
+    await stack.db.$executeRawUnsafe(`DROP TRIGGER record_fault ON ${table}`);
+    await stack.db.$executeRawUnsafe('DROP FUNCTION record_fault()');
+  };
+}
+
+/** Waits for the order to park under the fault, removes the fault, and resumes the order. */
+async function parkThenResume(workflowId: string, table: string, condition?: string) {
+  const removeFault = await recordFault(table, condition);
+  const handle = stack.deps.temporal.workflow.getHandle(workflowId);
+  await waitFor(
+    async () => (await handle.query(statusQuery).catch(() => undefined))?.parked?.marked === true,
+    'the parking',
+    90_000,
+  );
+  await removeFault();
+  await handle.executeUpdate(resumeUpdate, {
+    args: [{ reason: 'recorded', actor: { clientId: null, name: 'recorder' } }],
+  });
 }
 
 test('record order histories', async () => {
@@ -167,6 +215,21 @@ test('record order histories', async () => {
         ],
       });
     },
+  );
+  await record(
+    'parked-then-resumed',
+    { stock: 1, topUp: 10 * PRICE, bounds: { ORDER_RETRY_MAX_MS: 5, ORDER_PARK_HISTORY_EVENTS: 60 } },
+    (workflowId) => parkThenResume(workflowId, 'card_keys'),
+  );
+  await record(
+    'parked-by-time-resumed',
+    { stock: 1, topUp: 10 * PRICE, bounds: { ORDER_RETRY_MAX_MS: 5, ORDER_PARK_AFTER_MS: 300 } },
+    (workflowId) => parkThenResume(workflowId, 'card_keys'),
+  );
+  await record(
+    'compensation-parked-then-resumed',
+    { stock: 0, topUp: 10 * PRICE, bounds: { ORDER_RETRY_MAX_MS: 5, ORDER_PARK_HISTORY_EVENTS: 60 } },
+    (workflowId) => parkThenResume(workflowId, 'order_status_history', "NEW.status = 'refunded'"),
   );
   await record('risk-review-deadline-rejected', {
     stock: 1,

@@ -108,5 +108,30 @@ test('version 2 without its version check would break every order started before
   expect(failures.map((f) => f.error).join('\n')).toMatch(/[Nn]ondeterminis/);
 });
 
+test('bounded retries without their patch would break every order recorded parking', async () => {
+  const guard = "if (!patched('bounded-retries')) {";
+  const failures = await replayVariant((source) => {
+    expect(source).toContain(guard);
+    return source.replace(guard, 'if (true) {');
+  });
+  // Orders whose step failed carry the patch's marker; the failures of the older ones
+  // (retried-step) are too short to park, so only the parked ones take another path.
+  const parked = files.filter((f) => f.includes('parked') && hasPatch(f, 'bounded-retries'));
+  expect(parked.length).toBeGreaterThanOrEqual(3);
+  expect(failures.map((f) => f.file).sort()).toEqual(expect.arrayContaining(parked));
+  expect(failures.map((f) => f.error).join('\n')).toMatch(/[Nn]ondeterminis/);
+});
+
+test('a run continued from a parked one that ignored its carried position would break', async () => {
+  const carried = 'const from = carried?.position;';
+  const failures = await replayVariant((source) => {
+    expect(source).toContain(carried);
+    return source.replace(carried, 'const from = undefined as OrderPosition | undefined;');
+  });
+  const continued = files.filter((f) => f.includes('-continued'));
+  expect(continued.length).toBeGreaterThanOrEqual(2);
+  expect(failures.map((f) => f.file).sort()).toEqual(continued.sort());
+});
+
 const noop = () => undefined;
 const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
