@@ -3,37 +3,23 @@
 // the one view of a compensation that the list and the order's unit history share.
 import type { Compensation, CompensationStatus } from '@prisma/client';
 import type { DbTx } from '../infra/db';
+import { byCreatedAt, keysetPage, type TimeKey } from './keyset';
 
-export interface CompensationCursor {
-  at: Date;
-  id: string;
+export function compensationPage(db: DbTx, query: { status?: CompensationStatus; cursor?: TimeKey; limit: number }) {
+  return keysetPage(
+    query.limit,
+    (take) =>
+      db.compensation.findMany({
+        where: { ...(query.status ? { status: query.status } : {}), ...byCreatedAt.after(query.cursor) },
+        orderBy: byCreatedAt.orderBy,
+        take,
+        include: { order: { select: { clientId: true, externalOrderId: true } } },
+      }),
+    byCreatedAt.keyOf,
+  );
 }
 
-export async function compensationPage(
-  db: DbTx,
-  query: { status?: CompensationStatus; cursor?: CompensationCursor; limit: number },
-) {
-  const compensations = await db.compensation.findMany({
-    where: {
-      ...(query.status ? { status: query.status } : {}),
-      ...(query.cursor
-        ? {
-            OR: [{ createdAt: { gt: query.cursor.at } }, { createdAt: query.cursor.at, id: { gt: query.cursor.id } }],
-          }
-        : {}),
-    },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    take: query.limit,
-    include: { order: { select: { clientId: true, externalOrderId: true } } },
-  });
-  const last = compensations.at(-1);
-  return {
-    compensations,
-    next: last && compensations.length === query.limit ? { at: last.createdAt, id: last.id } : undefined,
-  };
-}
-
-export type CompensationRow = Awaited<ReturnType<typeof compensationPage>>['compensations'][number];
+export type CompensationRow = Awaited<ReturnType<typeof compensationPage>>['rows'][number];
 
 type CompensationFields = Pick<
   Compensation,

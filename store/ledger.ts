@@ -7,6 +7,7 @@ import type { LedgerAccountKind, LedgerPosting, LedgerTransaction } from '@prism
 import { money } from '../domain/money';
 import type { Db, DbTx } from '../infra/db';
 import { type Actor, recordAuditInTx } from './audit';
+import { bySerialId, keysetPage } from './keyset';
 
 /** The client's running balances in a currency: one row each, never a sum. */
 export async function balancesOf(db: DbTx, clientId: string, currency?: string) {
@@ -105,14 +106,19 @@ export function statementPage(
   db: DbTx,
   input: { clientId: string; currency: string; from?: Date; to?: Date; cursor?: bigint; limit: number },
 ) {
-  return db.ledgerPosting.findMany({
-    where: {
-      account: { clientId: input.clientId, currency: input.currency },
-      ...(input.cursor !== undefined ? { id: { gt: input.cursor } } : {}),
-      createdAt: { ...(input.from ? { gte: input.from } : {}), ...(input.to ? { lt: input.to } : {}) },
-    },
-    include: { transaction: true, account: { select: { kind: true } } },
-    orderBy: { id: 'asc' },
-    take: input.limit,
-  });
+  return keysetPage(
+    input.limit,
+    (take) =>
+      db.ledgerPosting.findMany({
+        where: {
+          account: { clientId: input.clientId, currency: input.currency },
+          ...bySerialId.after(input.cursor),
+          createdAt: { ...(input.from ? { gte: input.from } : {}), ...(input.to ? { lt: input.to } : {}) },
+        },
+        include: { transaction: true, account: { select: { kind: true } } },
+        orderBy: bySerialId.orderBy,
+        take,
+      }),
+    bySerialId.keyOf,
+  );
 }

@@ -7,6 +7,7 @@ import type { CardKeyStatus } from '@prisma/client';
 import type { Config } from '../infra/config';
 import { type Db, type DbTx, Prisma } from '../infra/db';
 import { type Actor, recordAuditInTx } from './audit';
+import { byCreatedAt, keysetPage, type TimeKey } from './keyset';
 
 export const QUARANTINE_ACTOR: Actor = { clientId: null, name: 'system:quarantine' };
 
@@ -228,28 +229,24 @@ export function voidBatch(db: Db, batchId: string, actor: Actor, reason: string)
   );
 }
 
-export interface BatchCursor {
-  at: Date;
-  id: string;
-}
-
-export type BatchRow = Awaited<ReturnType<typeof batchPage>>['batches'][number];
+export type BatchRow = Awaited<ReturnType<typeof batchPage>>['rows'][number];
 
 /** Import batches, oldest first, with their keys counted by status and their bad keys. */
-export async function batchPage(db: DbTx, query: { quarantined?: boolean; cursor?: BatchCursor; limit: number }) {
-  const batches = await db.keyBatch.findMany({
-    where: {
-      ...(query.quarantined === undefined ? {} : { quarantinedAt: query.quarantined ? { not: null } : null }),
-      ...(query.cursor
-        ? {
-            OR: [{ createdAt: { gt: query.cursor.at } }, { createdAt: query.cursor.at, id: { gt: query.cursor.id } }],
-          }
-        : {}),
-    },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    take: query.limit,
-    include: { product: { select: { sku: true } } },
-  });
+export async function batchPage(db: DbTx, query: { quarantined?: boolean; cursor?: TimeKey; limit: number }) {
+  const { rows: batches, next } = await keysetPage(
+    query.limit,
+    (take) =>
+      db.keyBatch.findMany({
+        where: {
+          ...(query.quarantined === undefined ? {} : { quarantinedAt: query.quarantined ? { not: null } : null }),
+          ...byCreatedAt.after(query.cursor),
+        },
+        orderBy: byCreatedAt.orderBy,
+        take,
+        include: { product: { select: { sku: true } } },
+      }),
+    byCreatedAt.keyOf,
+  );
   const ids = batches.map((b) => b.id);
   const productIds = [...new Set(batches.map((b) => b.productId))];
   // product_id too: card_keys is indexed by (product, status), not by batch.
@@ -261,9 +258,8 @@ export async function batchPage(db: DbTx, query: { quarantined?: boolean; cursor
             FROM card_keys c
            WHERE c.product_id = ANY(${productIds}::uuid[]) AND c.batch_id = ANY(${ids}::uuid[])
            GROUP BY c.batch_id, c.status`;
-  const last = batches.at(-1);
   return {
-    batches: batches.map((b) => {
+    rows: batches.map((b) => {
       const mine = counts.filter((c) => c.batch_id === b.id);
       return {
         ...b,
@@ -272,7 +268,7 @@ export async function batchPage(db: DbTx, query: { quarantined?: boolean; cursor
         badKeys: mine.reduce((sum, c) => sum + c.bad, 0),
       };
     }),
-    next: last && batches.length === query.limit ? { at: last.createdAt, id: last.id } : undefined,
+    ...(next ? { next } : {}),
   };
 }
 

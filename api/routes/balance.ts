@@ -6,6 +6,8 @@ import { ledgerKeys } from '../../domain/ledger-keys';
 import { balancesOf, statementLine, statementPage, topUp, TopUpConflict, transactionView } from '../../store/ledger';
 import type { ApiDeps } from '../deps';
 import { actorOf, callerOf, requireRole } from '../middleware/auth';
+import { DateParam, inDateOrder } from '../date-range';
+import { cursorParam, nextCursorOf, serialCursor } from '../pagination';
 import { parseOr422, Problem, problems } from '../problem';
 import { idempotencyKeyOf } from '../middleware/idempotency-key';
 
@@ -40,16 +42,15 @@ export function topupsRouter({ db }: ApiDeps): Router {
   return router;
 }
 
-const StatementQuery = z.strictObject({
-  currency: CurrencySchema.optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-  cursor: z
-    .string()
-    .regex(/^\d{1,19}$/, 'must be a cursor from a previous page')
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+export const StatementQuery = inDateOrder(
+  z.strictObject({
+    currency: CurrencySchema.optional(),
+    from: DateParam.optional(),
+    to: DateParam.optional(),
+    cursor: cursorParam(serialCursor).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  }),
+);
 
 const CSV_HEADER = 'id,at,account,kind,order_id,amount_minor,balance_after_minor,currency\n';
 const csvLine = (l: ReturnType<typeof statementLine>) =>
@@ -95,32 +96,27 @@ export function balanceRouter({ db }: ApiDeps): Router {
     const range = {
       clientId: client.id,
       currency,
-      ...(query.from ? { from: new Date(query.from) } : {}),
-      ...(query.to ? { to: new Date(query.to) } : {}),
+      ...(query.from ? { from: query.from } : {}),
+      ...(query.to ? { to: query.to } : {}),
     };
     if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.write(CSV_HEADER);
-      let cursor = query.cursor === undefined ? undefined : BigInt(query.cursor);
-      for (;;) {
+      let cursor = query.cursor;
+      do {
         const page = await statementPage(db, { ...range, ...(cursor !== undefined ? { cursor } : {}), limit: 1000 });
-        for (const p of page) res.write(csvLine(statementLine(p)));
-        if (page.length < 1000) break;
-        cursor = page.at(-1)!.id;
-      }
+        for (const p of page.rows) res.write(csvLine(statementLine(p)));
+        cursor = page.next;
+      } while (cursor !== undefined);
       res.end();
       return;
     }
     const page = await statementPage(db, {
       ...range,
-      ...(query.cursor !== undefined ? { cursor: BigInt(query.cursor) } : {}),
+      ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
       limit: query.limit,
     });
-    res.json({
-      currency,
-      lines: page.map(statementLine),
-      ...(page.length === query.limit ? { nextCursor: page.at(-1)!.id.toString() } : {}),
-    });
+    res.json({ currency, lines: page.rows.map(statementLine), ...nextCursorOf(serialCursor, page.next) });
   });
   return router;
 }

@@ -8,18 +8,17 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { FreeText } from '../../domain/text';
 import { type BatchDecision, type BatchRow, batchPage, releaseBatch, voidBatch } from '../../store/quarantine';
-import { decodeReviewCursor, encodeReviewCursor } from '../../store/risk/review-queue';
 import type { ApiDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
+import { nextCursorOf, pageParams, timeCursor } from '../pagination';
 import { parseOr422, Problem, problems } from '../problem';
 
-const ListQuery = z.strictObject({
+export const ListBatchesQuery = z.strictObject({
   quarantined: z
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
-  cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  ...pageParams({ max: 100, default: 50 }),
 });
 
 export const ReleaseBatchBody = z.strictObject({ reason: FreeText(500).optional() });
@@ -56,20 +55,13 @@ export function batchesRouter({ db }: ApiDeps): Router {
   };
 
   router.get('/', requireRole('admin', 'support'), async (req, res) => {
-    const query = parseOr422(ListQuery, req.query);
-    const cursor = query.cursor === undefined ? undefined : decodeReviewCursor(query.cursor);
-    if (cursor === null) {
-      throw problems.validation([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
-    }
+    const query = parseOr422(ListBatchesQuery, req.query);
     const page = await batchPage(db, {
       ...(query.quarantined === undefined ? {} : { quarantined: query.quarantined }),
-      ...(cursor ? { cursor } : {}),
+      ...(query.cursor ? { cursor: query.cursor } : {}),
       limit: query.limit,
     });
-    res.json({
-      batches: page.batches.map(batchView),
-      ...(page.next ? { nextCursor: encodeReviewCursor(page.next) } : {}),
-    });
+    res.json({ batches: page.rows.map(batchView), ...nextCursorOf(timeCursor, page.next) });
   });
 
   router.post('/:id/release', requireRole('admin'), async (req, res) => {

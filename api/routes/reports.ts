@@ -3,17 +3,16 @@
 // GET /v1/reports/redemptions?from=&to= (admin): redemption and bad-key figures of the keys
 // delivered in the range, as JSON or (Accept: text/csv) CSV.
 import { Router } from 'express';
-import { z } from 'zod';
 import { reconcile } from '../../store/reconciliation';
 import { redemptionReport } from '../../store/redemption-report';
+import { DateRange } from '../date-range';
 import type { ApiDeps } from '../deps';
 import { requireRole } from '../middleware/auth';
 import { parseOr422 } from '../problem';
 import { sendRedemptionReport } from './redemptions';
 
-const Range = z
-  .strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) })
-  .refine((r) => new Date(r.from) < new Date(r.to), { message: 'from must be before to', path: ['to'] });
+/** `from` and `to` of every report: the one date rule (api/date-range.ts). */
+const Range = DateRange;
 
 export function reportsRouter({ db }: ApiDeps): Router {
   const router = Router();

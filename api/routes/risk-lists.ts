@@ -4,15 +4,10 @@ import type { RiskListEntry } from '@prisma/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { FreeText, Identifier } from '../../domain/text';
-import {
-  addListEntry,
-  InvalidIpValue,
-  type ListCursor,
-  listEntriesPage,
-  removeListEntry,
-} from '../../store/risk/lists';
+import { addListEntry, InvalidIpValue, listEntriesPage, removeListEntry } from '../../store/risk/lists';
 import type { ApiDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
+import { nextCursorOf, pageParams, timeCursor } from '../pagination';
 import { parseOr422, problems } from '../problem';
 
 const ListSchema = z.enum(['allow', 'deny']);
@@ -27,24 +22,10 @@ export const NewListEntryBody = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('ip'), value: z.string().trim().min(1).max(100), ...common }),
 ]);
 
-// A cursor is the last entry of a page, opaque to callers: base64url of "<createdAt ISO>|<id>".
-const encodeCursor = (c: ListCursor) => Buffer.from(`${c.createdAt.toISOString()}|${c.id}`).toString('base64url');
-
-const CursorSchema = z.string().transform((text, ctx): ListCursor => {
-  const [at = '', id = ''] = Buffer.from(text, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at);
-  if (!z.iso.datetime().safeParse(at).success || !z.uuid().safeParse(id).success) {
-    ctx.addIssue({ code: 'custom', message: 'must be a cursor from a previous page' });
-    return z.NEVER;
-  }
-  return { createdAt, id };
-});
-
 export const ListEntriesQuery = z.strictObject({
   list: ListSchema.optional(),
   kind: KindSchema.optional(),
-  cursor: CursorSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  ...pageParams({ max: 200, default: 50 }),
 });
 
 function entryView(entry: RiskListEntry) {
@@ -68,13 +49,10 @@ export function riskListsRouter({ db }: ApiDeps): Router {
     const page = await listEntriesPage(db, {
       list: query.list,
       kind: query.kind,
-      after: query.cursor,
+      cursor: query.cursor,
       limit: query.limit,
     });
-    res.json({
-      entries: page.entries.map(entryView),
-      ...(page.next ? { nextCursor: encodeCursor(page.next) } : {}),
-    });
+    res.json({ entries: page.rows.map(entryView), ...nextCursorOf(timeCursor, page.next) });
   });
 
   router.post('/', async (req, res) => {

@@ -2,28 +2,44 @@
 // (the evidence), POST /v1/risk/reviews/:id/decision. A decision is made once: an order's goes
 // to its workflow as an Update (whose validator refuses what the workflow is not waiting for),
 // a claim's straight to the database; a second decision, or one after the deadline's, is 409.
+import type { RiskReview } from '@prisma/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { FreeText } from '../../domain/text';
 import { decideReview } from '../../store/risk/reviews';
-import { decodeReviewCursor, reviewEvidence, reviewPage } from '../../store/risk/review-queue';
+import { reviewEvidence, reviewPage } from '../../store/risk/review-queue';
 import { type ReviewDecisionResult, reviewDecisionUpdate } from '../../workflows/order-messages';
 import type { ApiDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
+import { nextCursorOf, pageParams, timeCursor } from '../pagination';
 import { parseOr422, Problem, problems } from '../problem';
 
-const ListQuery = z.strictObject({
+export const ListReviewsQuery = z.strictObject({
   status: z.enum(['open', 'approved', 'rejected']).default('open'),
   kind: z.enum(['order', 'claim']).optional(),
-  cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  ...pageParams({ max: 100, default: 50 }),
 });
 
 export const DecisionBody = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   note: FreeText(1000),
 });
+
+/** A review as the queue lists it: score and top reasons; the evidence is GET /v1/risk/reviews/:id. */
+function queuedReviewView(r: RiskReview) {
+  return {
+    id: r.id,
+    kind: r.subject,
+    orderId: r.orderId,
+    status: r.status,
+    score: r.score,
+    topReasons: r.topReasons,
+    deadline: r.deadline.toISOString(),
+    createdAt: r.createdAt.toISOString(),
+    ...(r.decidedAt ? { decidedAt: r.decidedAt.toISOString(), decidedVia: r.decidedVia } : {}),
+  };
+}
 
 function decided(outcome: ReviewDecisionResult | null): never {
   throw new Problem(
@@ -41,19 +57,14 @@ export function riskReviewsRouter({ db, temporal }: ApiDeps): Router {
   router.use(requireRole('risk-analyst', 'admin'));
 
   router.get('/', async (req, res) => {
-    const query = parseOr422(ListQuery, req.query);
-    const cursor = query.cursor === undefined ? undefined : decodeReviewCursor(query.cursor);
-    if (cursor === null) {
-      throw problems.validation([{ path: 'cursor', message: 'must be a cursor from a previous page' }]);
-    }
-    res.json(
-      await reviewPage(db, {
-        status: query.status,
-        ...(query.kind ? { subject: query.kind } : {}),
-        ...(cursor ? { cursor } : {}),
-        limit: query.limit,
-      }),
-    );
+    const query = parseOr422(ListReviewsQuery, req.query);
+    const page = await reviewPage(db, {
+      status: query.status,
+      ...(query.kind ? { subject: query.kind } : {}),
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+      limit: query.limit,
+    });
+    res.json({ reviews: page.rows.map(queuedReviewView), ...nextCursorOf(timeCursor, page.next) });
   });
 
   router.get('/:id', async (req, res) => {

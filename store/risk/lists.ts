@@ -8,6 +8,7 @@ import type { RiskList, RiskListEntry, RiskListKind } from '@prisma/client';
 import { formatNetwork, parseIpNetwork } from '../../domain/ip-address';
 import { type Db, type DbTx, Prisma } from '../../infra/db';
 import { type Actor, recordAuditInTx } from '../audit';
+import { byCreatedAt, keysetPage, type Page, type TimeKey } from '../keyset';
 
 export interface NewListEntry {
   list: RiskList;
@@ -85,35 +86,28 @@ export async function removeListEntry(db: Db, id: string, actor: Actor): Promise
   });
 }
 
-/** Where a page of entries starts: after this entry, in (createdAt, id) order. */
-export interface ListCursor {
-  createdAt: Date;
-  id: string;
-}
-
-/** A page of entries, oldest first, optionally of one list and/or kind; `next` is set when more may follow. */
-export async function listEntriesPage(
+/** A page of entries, oldest first, optionally of one list and/or kind. */
+export function listEntriesPage(
   db: DbTx,
   query: {
     list?: RiskList | undefined;
     kind?: RiskListKind | undefined;
-    after?: ListCursor | undefined;
+    cursor?: TimeKey | undefined;
     limit: number;
   },
-): Promise<{ entries: RiskListEntry[]; next: ListCursor | null }> {
-  const { after } = query;
-  const rows = await db.riskListEntry.findMany({
-    where: {
-      ...(query.list ? { list: query.list } : {}),
-      ...(query.kind ? { kind: query.kind } : {}),
-      ...(after
-        ? { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] }
-        : {}),
-    },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    take: query.limit + 1,
-  });
-  const entries = rows.slice(0, query.limit);
-  const last = entries.at(-1);
-  return { entries, next: rows.length > query.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+): Promise<Page<RiskListEntry, TimeKey>> {
+  return keysetPage(
+    query.limit,
+    (take) =>
+      db.riskListEntry.findMany({
+        where: {
+          ...(query.list ? { list: query.list } : {}),
+          ...(query.kind ? { kind: query.kind } : {}),
+          ...byCreatedAt.after(query.cursor),
+        },
+        orderBy: byCreatedAt.orderBy,
+        take,
+      }),
+    byCreatedAt.keyOf,
+  );
 }

@@ -6,56 +6,27 @@ import { money } from '../../domain/money';
 import { RiskFactsSchema } from '../../domain/risk/facts';
 import { distanceKm, impliedSpeedKmh } from '../../domain/risk/geo';
 import type { DbTx } from '../../infra/db';
+import { byCreatedAt, keysetPage, type TimeKey } from '../keyset';
 
-export interface ReviewCursor {
-  at: Date;
-  id: string;
-}
-
-export function encodeReviewCursor(c: ReviewCursor): string {
-  return Buffer.from(`${c.at.toISOString()}|${c.id}`).toString('base64url');
-}
-
-export function decodeReviewCursor(text: string): ReviewCursor | null {
-  const [at, id] = Buffer.from(text, 'base64url').toString('utf8').split('|');
-  const when = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(when.getTime())) return null;
-  return { at: when, id };
-}
-
-export async function reviewPage(
+/** A page of the queue, oldest first. */
+export function reviewPage(
   db: DbTx,
-  query: { status: RiskReviewStatus; subject?: RiskSubject; cursor?: ReviewCursor; limit: number },
+  query: { status: RiskReviewStatus; subject?: RiskSubject; cursor?: TimeKey; limit: number },
 ) {
-  const reviews = await db.riskReview.findMany({
-    where: {
-      status: query.status,
-      ...(query.subject ? { subject: query.subject } : {}),
-      ...(query.cursor
-        ? {
-            OR: [{ createdAt: { gt: query.cursor.at } }, { createdAt: query.cursor.at, id: { gt: query.cursor.id } }],
-          }
-        : {}),
-    },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    take: query.limit,
-  });
-  return {
-    reviews: reviews.map((r) => ({
-      id: r.id,
-      kind: r.subject,
-      orderId: r.orderId,
-      status: r.status,
-      score: r.score,
-      topReasons: r.topReasons,
-      deadline: r.deadline.toISOString(),
-      createdAt: r.createdAt.toISOString(),
-      ...(r.decidedAt ? { decidedAt: r.decidedAt.toISOString(), decidedVia: r.decidedVia } : {}),
-    })),
-    ...(reviews.length === query.limit
-      ? { nextCursor: encodeReviewCursor({ at: reviews.at(-1)!.createdAt, id: reviews.at(-1)!.id }) }
-      : {}),
-  };
+  return keysetPage(
+    query.limit,
+    (take) =>
+      db.riskReview.findMany({
+        where: {
+          status: query.status,
+          ...(query.subject ? { subject: query.subject } : {}),
+          ...byCreatedAt.after(query.cursor),
+        },
+        orderBy: byCreatedAt.orderBy,
+        take,
+      }),
+    byCreatedAt.keyOf,
+  );
 }
 
 const RECENT_ORDERS = 10;
