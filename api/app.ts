@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import { clientBucketOf } from '../domain/ip-address';
+import { consoleRouter } from './console-static';
 import type { ApiDeps } from './deps';
 import { authenticate, callerOf } from './middleware/auth';
 import { clientAddress, clientAddressOf } from './middleware/client-address';
@@ -14,7 +15,9 @@ import { clientsRouter } from './routes/clients';
 import { compensationsRouter } from './routes/compensations';
 import { healthRouter } from './routes/health';
 import { inventoryRouter } from './routes/inventory';
+import { meRouter } from './routes/me';
 import { metricsRouter } from './routes/metrics';
+import { orderLookupRouter } from './routes/order-lookup';
 import { ordersRouter } from './routes/orders';
 import { probesRouter } from './routes/probes';
 import { productsRouter } from './routes/products';
@@ -37,6 +40,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requestContext(deps.logger));
   app.use(healthRouter(deps));
   app.use(metricsRouter(deps));
+  // The operator console: static files; it talks to /v1 with the operator's own key.
+  app.use('/console', consoleRouter(deps.config));
   app.use(jsonBody);
 
   // The claim link is the buyer's: the token in its path is the only credential, so each
@@ -69,6 +74,7 @@ export function createApp(deps: ApiDeps): Express {
   );
   v1.use('/clients/:id/topups', topupsRouter(deps));
   v1.use('/clients', clientsRouter(deps));
+  v1.use('/me', meRouter(deps));
   v1.use('/suppliers', suppliersRouter(deps));
   v1.use('/products/:sku/routes', productRoutesRouter(deps));
   v1.use('/products', productsRouter(deps));
@@ -79,6 +85,8 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/orders/:id/refunds', refundsRouter(deps));
   v1.use('/orders/:id/units/:unitId/compensations', unitCompensationsRouter(deps));
   v1.use('/orders/:id/units/:unitId/reveal', unitRevealRouter(deps));
+  // Before the orders router: searches by buyer or account, by code, and the timeline.
+  v1.use('/orders', orderLookupRouter(deps));
   v1.use('/orders', ordersRouter(deps));
   v1.use('/compensations', compensationsRouter(deps));
   v1.use('/probes', probesRouter(deps));
