@@ -66,9 +66,9 @@ export function compensationActivities({ db, config, keyring, logger }: Activity
       ]);
       const adapter = adapterFor(supplier, credentialsOf(keyring, supplier), allow, product.currency);
       if (!adapter.dispute) return false;
-      await adapter.dispute(c.unitId, `bad key reported: compensation ${c.id}`);
-      logger.info({ compensationId, supplier: supplier.name }, 'bad key disputed at the supplier');
-      return true;
+      const disputed = await adapter.dispute(c.unitId, `bad key reported: compensation ${c.id}`);
+      logger.info({ compensationId, supplier: supplier.name, disputed }, 'bad key reported to the supplier');
+      return disputed;
     },
   };
 }

@@ -6,7 +6,7 @@ import type { DisputeActivities, RefusedSale } from '../activities/suppliers/dis
 import { messageOf } from './failures';
 
 // The call takes up to the supplier's timeout (60 s at most). A supplier that cannot be
-// reached is asked again for about a quarter of an hour; after that the undelivered dispute
+// reached is asked again for about ten minutes; after that the undelivered dispute
 // is on record, for supplier reconciliation to find.
 const calls = proxyActivities<DisputeActivities>({
   startToCloseTimeout: '70s',

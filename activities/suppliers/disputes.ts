@@ -21,14 +21,20 @@ export interface RefusedSale {
 }
 
 /**
- * Disputes the sale and records it on the unit (`disputed`). False when the supplier's
- * protocol has no dispute (Reloadly). Throws SupplierUnavailable when the call failed.
+ * Disputes the sale and records the answer on the unit: `disputed`, or `failed` when the
+ * supplier refuses the dispute. False when it was not disputed, or the protocol has no
+ * dispute (Reloadly: nothing recorded). Throws SupplierUnavailable when the call failed.
  */
 export async function disputeSale(db: Db, adapter: SupplierAdapter, sale: RefusedSale): Promise<boolean> {
   if (!adapter.dispute) return false;
-  await adapter.dispute(sale.unitId, sale.reason);
-  await recordAttempt(db, { ...sale, outcome: 'disputed', detail: sale.reason });
-  return true;
+  const disputed = await adapter.dispute(sale.unitId, sale.reason);
+  await recordAttempt(db, {
+    ...sale,
+    ...(disputed
+      ? { outcome: 'disputed', detail: sale.reason }
+      : { outcome: 'failed', detail: `dispute refused by the supplier: ${sale.reason}` }),
+  });
+  return disputed;
 }
 
 /** The dispute did not get through: on record, so the sale shows in the unit's history (and reconciliation). */

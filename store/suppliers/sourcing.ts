@@ -309,6 +309,18 @@ async function refuseWhilePending(db: Db, attempt: AttemptRecord): Promise<boole
   return row!.recorded;
 }
 
+/** Why this supplier's sale for the unit was refused, when it was: the detail of its refusal on record. */
+async function refusalOnRecord(db: Db, unitId: string, supplierId: string): Promise<string | null> {
+  const [row] = await sqlOf(db).rows<{ detail: string | null }>(
+    `SELECT detail FROM sourcing_attempts
+      WHERE unit_id = $1::uuid AND supplier_id = $2::uuid
+        AND (outcome IN ('invalid_key', 'price_above_limit') OR (outcome = 'failed' AND detail = $3))
+      ORDER BY id DESC LIMIT 1`,
+    [unitId, supplierId, refusalOf({ kind: 'unit_closed' })],
+  );
+  return row ? (row.detail ?? 'refused') : null;
+}
+
 /**
  * A supplier's callback about a unit it accepted asynchronously. Null when the unit is not
  * one this supplier holds a pending order for. Otherwise the sale is bound (or the refusal
@@ -336,6 +348,9 @@ export async function settleCallback(
   const workflowId = unit.order.workflowId;
   switch (sale.kind) {
     case 'succeeded': {
+      // A duplicate of a sale already refused changes nothing (its dispute is under way).
+      const earlier = await refusalOnRecord(db, unit.id, supplier.id);
+      if (earlier !== null) return { workflowId, obtained: false, refused: earlier };
       const result = await recordObtained(db, secrets, {
         ...attempt,
         outcome: 'delivered',

@@ -2,8 +2,9 @@
 // whichever way it arrives. By callback: a cost above the unit's price (the `maxCostMinor` the
 // order carried: the rule the synchronous path applies to a quote) and a code the platform
 // already holds are each recorded on the unit, disputed at that supplier (so it refunds
-// instead of billing), and the unit moves on to the next route without that key. (Before:
-// the overpriced sale was bound and delivered; the duplicate moved the unit on undisputed.)
+// instead of billing), and the unit moves on to the next route without that key; the same
+// callback again changes nothing. (Before: the overpriced sale was bound and delivered; the
+// duplicate key moved the unit on undisputed.)
 import { randomUUID } from 'node:crypto';
 import { PRICE, waitForTerminal } from '../support/orders';
 import { stackWithSuppliers } from '../support/suppliers';
@@ -31,7 +32,7 @@ async function disputedAt(
 }
 
 test('a callback charging more than the price is refused as price_above_limit, disputed, and the next route delivers', async () => {
-  const { unit, slow, next, orderId, api } = await pendingAtAsyncSupplier(env);
+  const { unit, slow, next, orderId, api, callbackUrl } = await pendingAtAsyncSupplier(env);
   const answer = await slow.complete(unit.id, { costMinor: PRICE * 10 });
   expect(answer.status).toBe(204);
 
@@ -49,10 +50,26 @@ test('a callback charging more than the price is refused as price_above_limit, d
   expect(attemptsAt(after, next)).toEqual([['delivered', null]]);
   const bound = await env.stack.db.orderUnit.findUniqueOrThrow({ where: { id: unit.id } });
   expect(bound).toMatchObject({ supplierId: next.id, costMinor: 1000 });
+
+  // The same callback again (a supplier retrying, a replay) is answered the same and changes nothing.
+  const sale = (await slow.report()).sales.find((s) => s.reference === unit.id)!;
+  const again = await slow.sendSigned(
+    callbackUrl,
+    JSON.stringify({
+      reference: unit.id,
+      status: 'succeeded',
+      transactionId: sale.transactionId,
+      costMinor: PRICE * 10,
+    }),
+  );
+  expect(again.status).toBe(204);
+  expect((await api.get(`/v1/orders/${orderId}`)).body.items[0].units[0].attempts).toEqual(
+    after.items[0].units[0].attempts,
+  );
 });
 
 test('a callback delivering a code the platform already holds is disputed, and the unit moves on without it', async () => {
-  const { unit, slow, next, orderId, api, sku, admin } = await pendingAtAsyncSupplier(env);
+  const { unit, slow, next, orderId, api, sku, admin, callbackUrl } = await pendingAtAsyncSupplier(env);
   // The same code came in by an import while the supplier was working on the order.
   const heldCode = `HELD-${randomUUID()}`;
   const imported = await admin.post('/v1/inventory/batches', { sku, keys: [heldCode] });
@@ -77,4 +94,21 @@ test('a callback delivering a code the platform already holds is disputed, and t
   expect(keys).toHaveLength(2);
   const bound = await env.stack.db.orderUnit.findUniqueOrThrow({ where: { id: unit.id } });
   expect(keys.find((k) => k.id !== bound.cardKeyId)).toMatchObject({ status: 'available', sourceSupplierId: null });
+
+  // The same callback again changes nothing.
+  const sale = (await slow.report()).sales.find((s) => s.reference === unit.id)!;
+  const again = await slow.sendSigned(
+    callbackUrl,
+    JSON.stringify({
+      reference: unit.id,
+      status: 'succeeded',
+      transactionId: sale.transactionId,
+      costMinor: 900,
+      key: { code: heldCode },
+    }),
+  );
+  expect(again.status).toBe(204);
+  expect((await api.get(`/v1/orders/${orderId}`)).body.items[0].units[0].attempts).toEqual(
+    after.items[0].units[0].attempts,
+  );
 });

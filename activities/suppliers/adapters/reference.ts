@@ -39,12 +39,31 @@ export function referenceAdapter(
     return supplierRequest(http, url, { method, body, headers, mutates });
   }
 
-  /** An order answer; anything unexpected proves nothing and is treated like a lost answer. */
-  function orderOrUnavailable(status: number, json: unknown, what: string, mutates: boolean): SaleState {
+  /**
+   * An order answer about `reference`; anything unexpected — another body, another
+   * reference's order — proves nothing about this one and is treated like a lost answer.
+   */
+  function orderOrUnavailable(
+    status: number,
+    json: unknown,
+    what: string,
+    mutates: boolean,
+    reference: string,
+  ): SaleState {
     const order = parseSupplierOrder(json);
     if (!order) throw new SupplierUnavailable(`${what}: answered ${status} with an unexpected body`, mutates);
+    if (order.reference !== reference) {
+      throw new SupplierUnavailable(`${what}: answered ${status} with the order of another reference`, mutates);
+    }
     return saleStateOf(order);
   }
+
+  /**
+   * Only the supplier's own "never accepted" (404 `{"code": "not_found"}`) lets the unit be
+   * bought elsewhere: a 404 from a wrong path or a proxy says nothing about the sale.
+   */
+  const neverAccepted = (status: number, json: unknown) =>
+    status === 404 && Refusal.safeParse(json).data?.code === 'not_found';
 
   return {
     async quote(productCode) {
@@ -68,7 +87,7 @@ export function referenceAdapter(
         },
         true,
       );
-      if (status === 200 || status === 202) return orderOrUnavailable(status, json, 'order', true);
+      if (status === 200 || status === 202) return orderOrUnavailable(status, json, 'order', true, request.reference);
       const refusal = Refusal.safeParse(json);
       const code = refusal.success ? refusal.data.code : `http_${status}`;
       if (code === 'out_of_stock') return { kind: 'out_of_stock' };
@@ -80,21 +99,24 @@ export function referenceAdapter(
 
     async lookup(reference) {
       const { status, json } = await call('GET', `/orders/${encodeURIComponent(reference)}`, undefined, false);
-      if (status === 404) return { kind: 'not_found' };
-      if (status === 200) return orderOrUnavailable(status, json, 'lookup', false);
+      if (neverAccepted(status, json)) return { kind: 'not_found' };
+      if (status === 200) return orderOrUnavailable(status, json, 'lookup', false, reference);
       throw new SupplierUnavailable(`lookup: answered ${status}`, false);
     },
 
     async cancel(reference) {
       const { status, json } = await call('POST', `/orders/${encodeURIComponent(reference)}/cancel`, {}, true);
-      if (status === 404) return { kind: 'not_found' };
-      if (status === 200 || status === 409) return orderOrUnavailable(status, json, 'cancel', true);
+      if (neverAccepted(status, json)) return { kind: 'not_found' };
+      if (status === 200 || status === 409) return orderOrUnavailable(status, json, 'cancel', true, reference);
       throw new SupplierUnavailable(`cancel: answered ${status}`, true);
     },
 
     async dispute(reference, reason) {
-      const { status } = await call('POST', `/orders/${encodeURIComponent(reference)}/dispute`, { reason }, true);
-      if (status !== 200) throw new SupplierUnavailable(`dispute: answered ${status}`, true);
+      const { status, json } = await call('POST', `/orders/${encodeURIComponent(reference)}/dispute`, { reason }, true);
+      if (status === 200) return true;
+      // The supplier's answer that the sale cannot be disputed (it is not a sale it made, or not one it bills).
+      if (status === 409 || neverAccepted(status, json)) return false;
+      throw new SupplierUnavailable(`dispute: answered ${status}`, true);
     },
   };
 }

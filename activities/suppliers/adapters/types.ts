@@ -32,8 +32,11 @@ export interface SupplierAdapter {
   lookup(reference: string, productCode: string, kind: PlaceRequest['kind']): Promise<SaleState>;
   /** Gives up on a pending order; answers with the sale's final state (it may have succeeded). */
   cancel?(reference: string): Promise<SaleState>;
-  /** Reports a delivered key as bad, so the supplier refunds it. */
-  dispute?(reference: string, reason: string): Promise<void>;
+  /**
+   * Reports a sale the platform cannot use (a bad key, a cost above the limit, a unit that
+   * moved on), so the supplier refunds it. False when the supplier refuses the dispute.
+   */
+  dispute?(reference: string, reason: string): Promise<boolean>;
 }
 
 /**
