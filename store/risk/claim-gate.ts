@@ -8,11 +8,9 @@ import { evaluateUnder } from '../../domain/risk/rules';
 import type { Db } from '../../infra/db';
 import { isUniqueViolation } from '../../infra/db';
 import { claimFactsOf } from './claim-facts';
-import { decideReview } from './reviews';
+import { DEADLINE_ACTOR, decideReview } from './reviews';
 
 export type ClaimGate = { kind: 'reveal' } | { kind: 'under_review'; reviewId: string } | { kind: 'rejected' };
-
-const DEADLINE_ACTOR = { clientId: null, name: 'risk-deadline' } as const;
 
 export async function gateClaim(db: Db, input: { orderId: string; ip: CanonicalIp; at: Date }): Promise<ClaimGate> {
   for (;;) {
