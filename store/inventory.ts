@@ -137,10 +137,11 @@ export async function inventoryCounts(db: Db) {
 
 /**
  * Binds one available key to each pending unit of a `fulfilling` order: one call of the
- * `reserve_order_keys` database function (see its migration), which locks the order row,
- * claims keys for all units at once with FOR UPDATE SKIP LOCKED (concurrent orders never
- * wait on, or take, each other's keys) and leaves a unit that holds a key as it is (a retry
- * gets the same keys). Returns the units still without a key (out of stock).
+ * `reserve_order_keys` database function (prisma/functions/reserve_order_keys.sql), which
+ * locks the order row, claims keys for all units at once with FOR UPDATE SKIP LOCKED
+ * (concurrent orders never wait on, or take, each other's keys) and leaves a unit that holds
+ * a key as it is (a retry gets the same keys). Returns the units still without a key (out
+ * of stock).
  */
 export async function reserveKeysForOrder(db: Db, orderId: string): Promise<{ reserved: number; missing: string[] }> {
   const [row] = await sqlOf(db).rows<{ reserved: number; missing: string[] }>('SELECT * FROM reserve_order_keys($1)', [

@@ -1,8 +1,9 @@
-// The prepaid balance as a double-entry ledger (the hand-written part of its migration holds
-// the rules): per client and currency an `available` and a `held` account with running
-// balances, platform revenue and funding accounts, and transactions whose postings sum to
-// zero, each made once under its idempotency key. Money moves only through the database
-// functions `ledger_transfer` and `settle_order_money`.
+// The prepaid balance as a double-entry ledger (its rules are the database functions in
+// prisma/functions/ and the constraints of the migration *_double_entry_ledger): per client
+// and currency an `available` and a `held` account with running balances, platform revenue
+// and funding accounts, and transactions whose postings sum to zero, each made once under
+// its idempotency key. Money moves only through the database functions `ledger_transfer`
+// and `settle_order_money`.
 import type { LedgerAccountKind, LedgerPosting, LedgerTransaction } from '@prisma/client';
 import { money } from '../domain/money';
 import type { Db, DbTx } from '../infra/db';

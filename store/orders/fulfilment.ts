@@ -1,7 +1,7 @@
 // The order's settle steps. Each is one transaction that locks the order row first and acts
 // only from the statuses it expects, so a retried, replayed or stale attempt finds its own
 // earlier effect, or a later status, and does nothing more. The hot ones are database
-// functions (prisma/migrations/*_order_step_functions): one round trip, plans cached.
+// functions (prisma/functions/, one file each): one round trip, plans cached.
 // Names ending in InTx run inside the caller's transaction; the others open their own.
 import type { OrderStatus } from '@prisma/client';
 import { type Db, type DbTx, sqlOf } from '../../infra/db';
@@ -25,9 +25,9 @@ export interface Begun {
 /**
  * received → fulfilling with the order's amount held (authorized) once under `debitKey`, or
  * received → failed when the balance is short: one call of the `begin_order` database
- * function (see its migration), which locks the order row and holds through the ledger (the
- * client account's row lock and CHECK keep available from going negative). Null when the
- * order does not exist.
+ * function (prisma/functions/begin_order.sql), which locks the order row and holds through
+ * the ledger (the client account's row lock and CHECK keep available from going negative).
+ * Null when the order does not exist.
  */
 export async function beginOrder(db: Db, orderId: string, debitKey: string): Promise<Begun | null> {
   const [row] = await sqlOf(db).rows<{
