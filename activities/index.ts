@@ -10,6 +10,7 @@ import { riskActivities } from './risk';
 import { catalogActivities } from './suppliers/catalog';
 import { disputeActivities } from './suppliers/disputes';
 import { sourcingActivities } from './suppliers/sourcing';
+import { reconciliationActivities } from './suppliers/reconciliation';
 import { webhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
@@ -59,6 +60,7 @@ export function createActivities(deps: ActivityDeps) {
     paymentActivities(deps),
     riskActivities(deps),
     compensationActivities(deps),
+    reconciliationActivities(deps),
     sourcingActivities(deps),
     catalogActivities(deps),
     disputeActivities(deps),

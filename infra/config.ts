@@ -56,6 +56,8 @@ const schema = z.object({
   BOOTSTRAP_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   /** How often the catalog-sync schedule has every supplier quote its routes. */
   CATALOG_SYNC_INTERVAL_MS: z.coerce.number().int().min(10_000).max(86_400_000).default(300_000),
+  /** How often the supplier-reconciliation schedule matches suppliers' records of sales to the platform's units. */
+  SUPPLIER_RECONCILIATION_INTERVAL_MS: z.coerce.number().int().min(60_000).max(86_400_000).default(3_600_000),
   /**
    * An order's workflow starts right after its 202 (api/order-starts.ts); what a crash or a
    * Temporal outage left unstarted, each API process sweeps this often: orders still

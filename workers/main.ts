@@ -9,7 +9,7 @@ import { createLogger } from '../infra/logger';
 import { installTemporalRuntime } from '../infra/temporal-logging';
 import { connectTemporal } from '../infra/temporal';
 import { createFulfillmentWorker } from './fulfillment-worker';
-import { ensureCatalogSyncSchedule } from './schedules';
+import { ensureCatalogSyncSchedule, ensureSupplierReconciliationSchedule } from './schedules';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -34,6 +34,10 @@ async function main(): Promise<void> {
     await ensureCatalogSyncSchedule(client, {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       everyMs: config.CATALOG_SYNC_INTERVAL_MS,
+    });
+    await ensureSupplierReconciliationSchedule(client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      everyMs: config.SUPPLIER_RECONCILIATION_INTERVAL_MS,
     });
     await client.connection.close();
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');

@@ -3,15 +3,24 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 
 export const CATALOG_SYNC_SCHEDULE = 'catalog-sync';
+export const SUPPLIER_RECONCILIATION_SCHEDULE = 'supplier-reconciliation';
 
-export async function ensureCatalogSyncSchedule(
+interface ScheduleOptions {
+  taskQueue: string;
+  everyMs: number;
+  scheduleId?: string;
+}
+
+/** A schedule that starts one round of `workflowType` every `everyMs`. */
+async function ensureIntervalSchedule(
   client: Client,
-  options: { taskQueue: string; everyMs: number; scheduleId?: string },
+  workflowType: string,
+  options: ScheduleOptions & { scheduleId: string },
 ): Promise<string> {
-  const scheduleId = options.scheduleId ?? CATALOG_SYNC_SCHEDULE;
+  const { scheduleId } = options;
   const action = {
     type: 'startWorkflow' as const,
-    workflowType: 'catalogSyncWorkflow',
+    workflowType,
     workflowId: `${scheduleId}-round`,
     taskQueue: options.taskQueue,
   };
@@ -29,4 +38,19 @@ export async function ensureCatalogSyncSchedule(
     await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action }));
   }
   return scheduleId;
+}
+
+export function ensureCatalogSyncSchedule(client: Client, options: ScheduleOptions): Promise<string> {
+  return ensureIntervalSchedule(client, 'catalogSyncWorkflow', {
+    ...options,
+    scheduleId: options.scheduleId ?? CATALOG_SYNC_SCHEDULE,
+  });
+}
+
+/** Suppliers' own records of sales matched to the platform's units (workflows/supplier-reconciliation.ts). */
+export function ensureSupplierReconciliationSchedule(client: Client, options: ScheduleOptions): Promise<string> {
+  return ensureIntervalSchedule(client, 'supplierReconciliationWorkflow', {
+    ...options,
+    scheduleId: options.scheduleId ?? SUPPLIER_RECONCILIATION_SCHEDULE,
+  });
 }

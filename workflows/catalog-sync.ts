@@ -5,9 +5,13 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { CatalogActivities } from '../activities/suppliers/catalog';
 import { eachLimited } from './each-limited';
 
+// A supplier's sync heartbeats after each route (and every few seconds while a quote is out),
+// so a worker that dies is noticed within the heartbeat timeout, and the retry resumes after
+// the last route synced: the whole sync may take as long as a supplier with many routes needs.
 const catalog = proxyActivities<CatalogActivities>({
-  startToCloseTimeout: '5m',
-  retry: { maximumAttempts: 2 },
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '1m',
+  retry: { maximumAttempts: 3 },
 });
 
 const SUPPLIERS_AT_ONCE = 8;

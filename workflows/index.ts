@@ -1,5 +1,6 @@
 // Every workflow the worker bundle registers.
 export { catalogSyncWorkflow } from './catalog-sync';
+export { supplierReconciliationWorkflow } from './supplier-reconciliation';
 export { orderWorkflow } from './order';
 export { probeWorkflow } from './probe';
 export { refundWorkflow } from './refund';

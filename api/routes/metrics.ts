@@ -7,6 +7,7 @@ import { Router } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, register } from 'prom-client';
 import { parkedOrderCount } from '../../store/orders';
 import { badSourceFigures } from '../../store/quarantine';
+import { openFindingCounts } from '../../store/suppliers/reconciliation';
 import type { ApiDeps } from '../deps';
 
 const quarantinedBatches = new Gauge({
@@ -26,6 +27,11 @@ const badKeys = new Counter({
   help: 'Delivered card keys voided as bad, by source (inventory: an import batch; supplier: bought upstream)',
   labelNames: ['source'] as const,
 });
+const unmatchedSales = new Gauge({
+  name: 'rights_supplier_sales_unmatched',
+  help: 'Supplier sales reconciliation found and nothing has settled yet (orphan: sold under a reference no unit holds; unit_refunded; cost_differs), by supplier and kind',
+  labelNames: ['supplier', 'kind'] as const,
+});
 
 export function metricsRouter({ db }: ApiDeps): Router {
   // Once per process: a second app in the same process (tests) must not register them twice.
@@ -40,6 +46,9 @@ export function metricsRouter({ db }: ApiDeps): Router {
     badKeys.reset();
     badKeys.inc({ source: 'inventory' }, figures.badKeys.inventory);
     badKeys.inc({ source: 'supplier' }, figures.badKeys.supplier);
+    // Reset first: a supplier and kind with nothing open any more must not keep its last value.
+    unmatchedSales.reset();
+    for (const { supplier, kind, count } of await openFindingCounts(db)) unmatchedSales.set({ supplier, kind }, count);
     res.setHeader('Content-Type', register.contentType);
     res.setHeader('Cache-Control', 'no-store');
     res.send(await register.metrics());

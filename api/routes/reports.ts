@@ -2,14 +2,17 @@
 // between the ledger and what was delivered, each naming its order, transaction or account.
 // GET /v1/reports/redemptions?from=&to= (admin): redemption and bad-key figures of the keys
 // delivered in the range, as JSON or (Accept: text/csv) CSV.
+// GET /v1/reports/supplier-reconciliation?from=&to= (admin): what supplier reconciliation found.
 import { Router } from 'express';
 import { reconcile } from '../../store/reconciliation';
 import { redemptionReport } from '../../store/redemption-report';
+import { findingsFound } from '../../store/suppliers/reconciliation';
 import { DateRange } from '../date-range';
 import type { ApiDeps } from '../deps';
 import { requireRole } from '../middleware/auth';
 import { parseOr422 } from '../problem';
 import { sendRedemptionReport } from './redemptions';
+import { sendSupplierReconciliationReport } from './supplier-reconciliation-report';
 
 /** `from` and `to` of every report: the one date rule (api/date-range.ts). */
 const Range = DateRange;
@@ -27,6 +30,11 @@ export function reportsRouter({ db }: ApiDeps): Router {
     const query = parseOr422(Range, req.query);
     const range = { from: new Date(query.from), to: new Date(query.to), asOf: new Date() };
     sendRedemptionReport(req, res, range, await redemptionReport(db, range));
+  });
+  router.get('/supplier-reconciliation', requireRole('admin'), async (req, res) => {
+    const query = parseOr422(Range, req.query);
+    const range = { from: new Date(query.from), to: new Date(query.to) };
+    sendSupplierReconciliationReport(req, res, range, await findingsFound(db, range));
   });
   return router;
 }

@@ -31,7 +31,7 @@ export const FAULT_KINDS = [
   'async_never',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
-export type FaultEndpoint = 'quote' | 'order' | 'lookup' | 'any';
+export type FaultEndpoint = 'quote' | 'order' | 'lookup' | 'sales' | 'any';
 
 export interface FaultRule {
   kind: FaultKind;
@@ -158,7 +158,7 @@ const supplierSchema = z
 
 const faultRuleSchema = z.object({
   kind: z.enum(FAULT_KINDS),
-  on: z.enum(['quote', 'order', 'lookup', 'any']).optional(),
+  on: z.enum(['quote', 'order', 'lookup', 'sales', 'any']).optional(),
   times: z.number().int().nonnegative().optional(),
   latencyMs: z.number().int().nonnegative().optional(),
   callbackDelayMs: z.number().int().nonnegative().optional(),
@@ -192,6 +192,20 @@ const refOrderSchema = z.object({
   callbackUrl: z.url().optional(),
 });
 const refDisputeSchema = z.object({ reason: z.string().optional() });
+/** What a supplier may change about a sale after the fact: what it bills, when the key was redeemed. */
+const salePatchSchema = z.object({
+  costMinor: z.number().int().nonnegative().optional(),
+  redeemedAt: z.iso.datetime({ offset: true }).optional(),
+});
+const refSalesQuerySchema = z.object({
+  from: z.iso.datetime({ offset: true }),
+  to: z.iso.datetime({ offset: true }),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
 const completeSchema = z.object({
   code: z.string().optional(),
   pin: z.string().optional(),
@@ -248,6 +262,8 @@ interface Sale {
   countryCode?: string;
   key?: { code: string; pin?: string };
   disputeReason?: string;
+  /** When the key was redeemed at the rights owner (scripted through the admin endpoint). */
+  redeemedAt?: Date;
   /** Where the platform asked to be told (reference protocol), kept for completions scripted later. */
   callbackUrl?: string;
   at: Date;
@@ -281,7 +297,7 @@ interface Fault {
   callbackDelayMs: number;
 }
 
-type Endpoint = 'quote' | 'order' | 'lookup' | 'other';
+type Endpoint = 'quote' | 'order' | 'lookup' | 'sales' | 'other';
 
 interface Ctx {
   req: IncomingMessage;
@@ -373,6 +389,9 @@ class Simulator {
     const method = req.method ?? 'GET';
     const supplier = this.suppliers.get(name);
     try {
+      if (sub === 'sales' && code !== undefined && rest.length === 3 && method === 'PATCH' && supplier) {
+        return patchSale(res, supplier, code, parseBody(salePatchSchema, rawBody));
+      }
       if (sub === undefined && method === 'PUT') {
         const config = parseBody(supplierSchema, rawBody);
         if (supplier) clearTimers(supplier);
@@ -434,6 +453,9 @@ class Simulator {
     } else if (method === 'GET' && first === 'orders' && reference !== undefined && rest.length === 2) {
       endpoint = 'lookup';
       run = () => refLookup(ctx, reference);
+    } else if (method === 'GET' && first === 'sales' && rest.length === 1) {
+      endpoint = 'sales';
+      run = () => refSales(ctx);
     } else if (
       method === 'POST' &&
       first === 'orders' &&
@@ -586,10 +608,11 @@ class Simulator {
         endpoint = 'lookup';
         run = () => rlCards(ctx, c);
       } else if (method === 'GET' && route === 'reports/transactions') {
-        endpoint = 'lookup';
+        // By customIdentifier it is the platform's lookup; by date range, its sales listing.
+        endpoint = url.searchParams.has('customIdentifier') ? 'lookup' : 'sales';
         run = () => rlReport(ctx, 'card_key');
       } else if (method === 'GET' && route === 'topups/reports/transactions') {
-        endpoint = 'lookup';
+        endpoint = url.searchParams.has('customIdentifier') ? 'lookup' : 'sales';
         run = () => rlReport(ctx, 'direct_topup');
       } else {
         return sendJson(res, 404, reloadlyError(url, 'NOT_FOUND', 'no such endpoint'));
@@ -790,7 +813,39 @@ function refOrderView(supplier: Supplier, sale: Sale): Record<string, unknown> {
   };
   if (sale.key && sale.status === 'succeeded') view.key = { ...sale.key };
   if (sale.status === 'disputed') view.failureReason = sale.disputeReason ?? 'disputed';
+  if (sale.redeemedAt) view.redeemedAt = sale.redeemedAt.toISOString();
   return view;
+}
+
+/**
+ * `GET /sales?from=&to=[&cursor=][&limit=]`: every order the supplier accepted in [from, to),
+ * oldest first, whatever became of it, each with the time it was accepted; `nextCursor` pages.
+ */
+function refSales(ctx: Ctx): void {
+  const { supplier, res } = ctx;
+  const parsed = refSalesQuerySchema.safeParse(Object.fromEntries(ctx.url.searchParams));
+  if (!parsed.success) return sendJson(res, 400, { code: 'bad_request', message: parsed.error.issues[0]?.message });
+  const { from, to, cursor, limit } = parsed.data;
+  const [start, end, after] = [Date.parse(from), Date.parse(to), cursor === undefined ? 0 : Number(cursor)];
+  const matching = supplier.sales.filter((s) => s.id > after && s.at.getTime() >= start && s.at.getTime() < end);
+  const page = matching.slice(0, limit);
+  sendJson(res, 200, {
+    // Keys are not part of the record of sales: a listing is not a second way to read them.
+    sales: page.map((s) => {
+      const { key: _key, ...view } = refOrderView(supplier, s);
+      return { ...view, soldAt: s.at.toISOString() };
+    }),
+    nextCursor: matching.length > limit ? String(page[page.length - 1]!.id) : null,
+  });
+}
+
+/** A supplier's own change to a sale: it bills another cost, or reports the key redeemed. */
+function patchSale(res: ServerResponse, supplier: Supplier, reference: string, patch: z.infer<typeof salePatchSchema>) {
+  const sale = supplier.byReference.get(reference);
+  if (!sale) return sendJson(res, 404, { code: 'not_found' });
+  if (patch.costMinor !== undefined) sale.costMinor = patch.costMinor;
+  if (patch.redeemedAt !== undefined) sale.redeemedAt = new Date(patch.redeemedAt);
+  sendJson(res, 200, refOrderView(supplier, sale));
 }
 
 function refLookup(ctx: Ctx, reference: string): void {
@@ -936,13 +991,54 @@ function rlCards(ctx: Ctx, idText: string): void {
   sendJson(ctx.res, 200, [{ cardNumber: sale.key.code, pinCode: sale.key.pin }]);
 }
 
+/**
+ * Reloadly's transaction report, by customIdentifier and/or date range, a page at a time
+ * (`page` from 1, `size`). As reported from Reloadly's sandbox, `startDate`/`endDate`
+ * ("yyyy-MM-dd HH:mm:ss") are read as UTC−4 wall time, so a caller sending UTC times sees a
+ * window four hours off: the platform must ask for a wider one.
+ */
 function rlReport(ctx: Ctx, kind: ProductKind): void {
   const { supplier } = ctx;
-  const customIdentifier = ctx.url.searchParams.get('customIdentifier');
-  const content = supplier.sales
-    .filter((s) => s.kind === kind && (customIdentifier === null || s.reference === customIdentifier))
+  const params = ctx.url.searchParams;
+  const customIdentifier = params.get('customIdentifier');
+  const start = reloadlyDateParam(params.get('startDate'), 'startDate');
+  const end = reloadlyDateParam(params.get('endDate'), 'endDate');
+  const page = pageParam(params.get('page'), 1, 1_000_000);
+  const size = pageParam(params.get('size'), 200, 200);
+  const matching = supplier.sales.filter(
+    (s) =>
+      s.kind === kind &&
+      (customIdentifier === null || s.reference === customIdentifier) &&
+      (start === null || s.at.getTime() >= start) &&
+      (end === null || s.at.getTime() <= end),
+  );
+  const content = matching
+    .slice((page - 1) * size, page * size)
     .map((s) => (kind === 'card_key' ? giftCardTransaction(supplier, s) : topupTransaction(supplier, s)));
-  sendJson(ctx.res, 200, { content, totalElements: content.length, totalPages: 1, size: content.length, number: 0 });
+  const totalPages = Math.max(1, Math.ceil(matching.length / size));
+  sendJson(ctx.res, 200, {
+    content,
+    totalElements: matching.length,
+    totalPages,
+    size,
+    number: page - 1,
+    last: page >= totalPages,
+  });
+}
+
+/** A report date as Reloadly reads it: wall time in UTC−4. */
+function reloadlyDateParam(value: string | null, name: string): number | null {
+  if (value === null) return null;
+  const at = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) ? Date.parse(`${value.replace(' ', 'T')}-04:00`) : NaN;
+  if (Number.isNaN(at)) throw new ClientError(`${name} must be yyyy-MM-dd HH:mm:ss`);
+  return at;
+}
+
+function pageParam(value: string | null, fallback: number, max: number): number {
+  if (value === null) return fallback;
+  const n = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= max)) throw new ClientError(`page and size must be whole numbers from 1 (size up to ${max})`);
+  return n;
 }
 
 function reloadlyStatus(sale: Sale): string {

@@ -6,7 +6,7 @@ import { referenceAdapter } from './reference';
 import { reloadlyAdapter } from './reloadly';
 import type { SupplierAdapter } from './types';
 
-export type { PlaceRequest, Quote, SaleState, SupplierAdapter } from './types';
+export type { ListedSale, PlaceRequest, Quote, SalesPage, SalesQuery, SaleState, SupplierAdapter } from './types';
 export { SupplierUnavailable } from './types';
 
 export function adapterFor(

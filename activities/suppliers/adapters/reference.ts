@@ -1,6 +1,7 @@
 // The platform's reference supplier protocol (docs/supplier-protocol.md): signed JSON over
 // HTTP, idempotent on the unit's id as reference.
 import { z } from 'zod';
+import { referenceSales } from './reference-sales';
 import type { ReferenceCredentials } from '../../../domain/suppliers';
 import { signRequest } from '../../../infra/request-signature';
 import { type SupplierHttp, supplierRequest, urlOf } from './http';
@@ -118,5 +119,7 @@ export function referenceAdapter(
       if (status === 409 || neverAccepted(status, json)) return false;
       throw new SupplierUnavailable(`dispute: answered ${status}`, true);
     },
+
+    ...referenceSales(call),
   };
 }

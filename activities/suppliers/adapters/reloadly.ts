@@ -9,6 +9,7 @@ import { minorUnitExponent } from '../../../domain/money';
 import { keyText } from '../../../domain/supplier-sales';
 import { parseProductCode, type ReloadlyCredentials } from '../../../domain/suppliers';
 import { type SupplierHttp, supplierRequest, urlOf } from './http';
+import { reloadlySales } from './reloadly-sales';
 import { type PlaceRequest, type SaleState, type SupplierAdapter, SupplierUnavailable } from './types';
 
 const GIFTCARDS_AUDIENCE = 'https://giftcards.reloadly.com';
@@ -213,5 +214,14 @@ export function reloadlyAdapter(
       const [transaction] = report.data.content;
       return transaction ? saleOf(transaction, kind) : { kind: 'not_found' };
     },
+
+    ...reloadlySales(
+      (kind, query) => call(audienceOf(kind), 'GET', `${reportPathOf(kind)}?${query}`, undefined, false),
+      currency,
+    ),
   };
 }
+
+/** Each service's transaction report, on its own host. */
+const reportPathOf = (kind: PlaceRequest['kind']) =>
+  kind === 'card_key' ? '/reports/transactions' : '/topups/reports/transactions';

@@ -37,6 +37,39 @@ export interface SupplierAdapter {
    * moved on), so the supplier refunds it. False when the supplier refuses the dispute.
    */
   dispute?(reference: string, reason: string): Promise<boolean>;
+  /** The supplier's own record of its sales in a window, a page at a time (supplier reconciliation). */
+  listSales?(query: SalesQuery): Promise<SalesPage>;
+  /** When the key sold under `reference` was redeemed at the rights owner, as the supplier's lookup says; null: not (yet). */
+  redemptionOf?(reference: string): Promise<Date | null>;
+}
+
+export interface SalesQuery {
+  from: Date;
+  to: Date;
+  /** Where the previous page ended (the adapter's own token); null for the first page. */
+  cursor: string | null;
+  /** The kinds of product the supplier sells the platform (Reloadly keeps a report per service). */
+  kinds: readonly PlaceRequest['kind'][];
+}
+
+/** One sale as the supplier records it. Keys are never part of it. */
+export interface ListedSale {
+  reference: string;
+  transactionId: string;
+  /** `succeeded`: the supplier bills it; `pending`: it may still; `void`: failed, cancelled or refunded. */
+  state: 'succeeded' | 'pending' | 'void';
+  /** The supplier's own word for the state, kept with a finding. */
+  status: string;
+  costMinor?: number;
+  currency?: string;
+  soldAt?: Date;
+}
+
+export interface SalesPage {
+  sales: ListedSale[];
+  /** Entries of the page that are not a sale the platform can read, each with why. */
+  unreadable: string[];
+  nextCursor: string | null;
 }
 
 /**
