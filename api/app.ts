@@ -27,7 +27,9 @@ import { unitCompensationsRouter } from './routes/unit-compensations';
 import { reportsRouter } from './routes/reports';
 import { riskListsRouter } from './routes/risk-lists';
 import { riskPoliciesRouter } from './routes/risk-policies';
+import { reviewClaimRouter, reviewStreamRouter } from './routes/review-claims';
 import { riskReviewsRouter } from './routes/risk-reviews';
+import { subscriptionCancelLinkRouter, subscriptionsRouter } from './routes/subscriptions';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
 import { supplierCallbacksRouter } from './routes/supplier-callbacks';
 import { productRoutesRouter, suppliersRouter } from './routes/suppliers';
@@ -55,6 +57,8 @@ export function createApp(deps: ApiDeps): Express {
     keyOf: (req) => clientBucketOf(clientAddressOf(req)),
   });
   app.use('/v1/claims', clientAddress(), claimsPerIp, claimsRouter(deps));
+  // The buyer's cancel link: the same kind of credential as the claim link, rate-limited alike.
+  app.use('/v1/subscription-cancel', clientAddress(), claimsPerIp, subscriptionCancelLinkRouter(deps));
   // A supplier's callback: its request signature is the credential.
   app.use('/v1/supplier-callbacks', supplierCallbacksRouter(deps));
   // A payment provider's webhook: its signature, under the endpoint's signing secret, is the credential.
@@ -88,12 +92,15 @@ export function createApp(deps: ApiDeps): Express {
   // Before the orders router: searches by buyer or account, by code, and the timeline.
   v1.use('/orders', orderLookupRouter(deps));
   v1.use('/orders', ordersRouter(deps));
+  v1.use('/subscriptions', subscriptionsRouter(deps));
   v1.use('/compensations', compensationsRouter(deps));
   v1.use('/probes', probesRouter(deps));
   v1.use('/reports', reportsRouter(deps));
   v1.use('/redemptions', redemptionsRouter(deps));
   v1.use('/risk/policies', riskPoliciesRouter(deps));
   v1.use('/risk/lists', riskListsRouter(deps));
+  v1.use('/risk/reviews/stream', reviewStreamRouter(deps));
+  v1.use('/risk/reviews/:id/claim', reviewClaimRouter(deps));
   v1.use('/risk/reviews', riskReviewsRouter(deps));
   app.use('/v1', v1);
 

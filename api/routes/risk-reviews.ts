@@ -1,23 +1,26 @@
-// The risk analysts' review queue: GET /v1/risk/reviews (oldest first), GET /v1/risk/reviews/:id
-// (the evidence), POST /v1/risk/reviews/:id/decision. A decision is made once: an order's goes
+// The risk analysts' review queue: GET /v1/risk/reviews (oldest first, or by deadline), GET
+// /v1/risk/reviews/:id (the evidence), POST /v1/risk/reviews/:id/decision; claims and the live
+// stream are in review-claims.ts. A decision is made once: an order's goes
 // to its workflow as an Update (whose validator refuses what the workflow is not waiting for),
 // a claim's straight to the database; a second decision, or one after the deadline's, is 409.
-import type { RiskReview } from '@prisma/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
+import { type ActiveClaim, activeClaim } from '../../domain/review-claims';
 import { FreeText } from '../../domain/text';
 import { decideReview } from '../../store/risk/reviews';
-import { reviewEvidence, reviewPage } from '../../store/risk/review-queue';
+import { type QueuedReview, reviewEvidence, reviewPage } from '../../store/risk/review-queue';
 import { type ReviewDecisionResult, reviewDecisionUpdate } from '../../workflows/order-messages';
 import type { ApiDeps } from '../deps';
-import { actorOf, requireRole } from '../middleware/auth';
+import { actorOf, callerOf, requireRole } from '../middleware/auth';
 import { nextCursorOf, pageParams, timeCursor } from '../pagination';
 import { parseOr422, Problem, problems } from '../problem';
 
 export const ListReviewsQuery = z.strictObject({
   status: z.enum(['open', 'approved', 'rejected']).default('open'),
   kind: z.enum(['order', 'claim']).optional(),
+  /** `deadline`: soonest due first (the console's queue); default oldest first. */
+  order: z.enum(['created', 'deadline']).default('created'),
   ...pageParams({ max: 100, default: 50 }),
 });
 
@@ -26,8 +29,13 @@ export const DecisionBody = z.strictObject({
   note: FreeText(1000),
 });
 
-/** A review as the queue lists it: score and top reasons; the evidence is GET /v1/risk/reviews/:id. */
-function queuedReviewView(r: RiskReview) {
+/** Who works a review: the claim's holder and until when it holds without a sign of work. */
+export function claimView(claim: ActiveClaim | null) {
+  return claim ? { by: claim.by, since: claim.since.toISOString(), lapsesAt: claim.lapsesAt.toISOString() } : null;
+}
+
+/** A review as the queue lists it: score, top reasons, SKUs, who holds it; the evidence is GET /v1/risk/reviews/:id. */
+export function queuedReviewView(r: QueuedReview, now: Date) {
   return {
     id: r.id,
     kind: r.subject,
@@ -35,19 +43,30 @@ function queuedReviewView(r: RiskReview) {
     status: r.status,
     score: r.score,
     topReasons: r.topReasons,
+    items: r.order.items,
+    buyerId: r.order.buyerId,
     deadline: r.deadline.toISOString(),
     createdAt: r.createdAt.toISOString(),
+    claim: claimView(r.status === 'open' ? activeClaim(r, now) : null),
     ...(r.decidedAt ? { decidedAt: r.decidedAt.toISOString(), decidedVia: r.decidedVia } : {}),
   };
 }
 
-function decided(outcome: ReviewDecisionResult | null): never {
+export function decided(outcome: ReviewDecisionResult | null): never {
   throw new Problem(
     409,
     'review_decided',
     outcome
       ? `this review was already decided: ${outcome.status} (${outcome.decidedVia}${outcome.decidedBy ? `, ${outcome.decidedBy}` : ''})`
       : 'this review was already decided',
+  );
+}
+
+export function held(claim: ActiveClaim): never {
+  throw new Problem(
+    409,
+    'review_claimed',
+    `${claim.by} is working this review (their claim lapses at ${claim.lapsesAt.toISOString()} without activity)`,
   );
 }
 
@@ -61,17 +80,19 @@ export function riskReviewsRouter({ db, temporal }: ApiDeps): Router {
     const page = await reviewPage(db, {
       status: query.status,
       ...(query.kind ? { subject: query.kind } : {}),
+      by: query.order,
       ...(query.cursor ? { cursor: query.cursor } : {}),
       limit: query.limit,
     });
-    res.json({ reviews: page.rows.map(queuedReviewView), ...nextCursorOf(timeCursor, page.next) });
+    const now = new Date();
+    res.json({ reviews: page.rows.map((r) => queuedReviewView(r, now)), ...nextCursorOf(timeCursor, page.next) });
   });
 
   router.get('/:id', async (req, res) => {
     const id = z.uuid().safeParse(req.params.id);
     const evidence = id.success ? await reviewEvidence(db, id.data) : null;
     if (!evidence) throw problems.notFound('review');
-    res.json(evidence);
+    res.json({ ...evidence, claim: claimView(evidence.claim) });
   });
 
   router.post('/:id/decision', async (req, res) => {
@@ -82,6 +103,9 @@ export function riskReviewsRouter({ db, temporal }: ApiDeps): Router {
       : null;
     if (!review) throw problems.notFound('review');
     if (review.status !== 'open') decided(null);
+    // Two analysts do not work one case: while another's claim holds, only its holder decides.
+    const holder = activeClaim(review, new Date());
+    if (holder && holder.clientId !== callerOf(req).id) held(holder);
     const input = { reviewId: review.id, decision: body.decision, note: body.note, actor: actorOf(req) };
     let outcome: ReviewDecisionResult | null;
     if (review.subject === 'order') {

@@ -1,18 +1,40 @@
 // What risk analysts read: the queue of reviews (oldest first) and one review's evidence —
 // the facts, every rule's score and reason, the policy it ran under, the buyer's recent
 // orders, and where the addresses are. Never a key: analysts decide without plaintext.
-import type { RiskReviewStatus, RiskSubject } from '@prisma/client';
+import type { Prisma, RiskReviewStatus, RiskSubject } from '@prisma/client';
 import { money } from '../../domain/money';
+import { activeClaim } from '../../domain/review-claims';
 import { RiskFactsSchema } from '../../domain/risk/facts';
 import { distanceKm, impliedSpeedKmh } from '../../domain/risk/geo';
 import type { DbTx } from '../../infra/db';
 import { byCreatedAt, keysetPage, type TimeKey } from '../keyset';
 
-/** A page of the queue, oldest first. */
+/** The queue by deadline: what is due first (the console's order); the same cursor text as by creation. */
+const byDeadline = {
+  orderBy: [{ deadline: 'asc' }, { id: 'asc' }] as ({ deadline: 'asc' } | { id: 'asc' })[],
+  after: (key: TimeKey | undefined) =>
+    key ? { OR: [{ deadline: { gt: key.at } }, { deadline: key.at, id: { gt: key.id } }] } : {},
+  keyOf: (row: { deadline: Date; id: string }): TimeKey => ({ at: row.deadline, id: row.id }),
+};
+
+/** What the queue shows of each review's order: its SKUs, and the buyer. */
+const queuedOrder = {
+  order: { select: { buyerId: true, items: { orderBy: { position: 'asc' }, select: { sku: true, quantity: true } } } },
+} satisfies Prisma.RiskReviewInclude;
+export type QueuedReview = Prisma.RiskReviewGetPayload<{ include: typeof queuedOrder }>;
+
+/** A page of the queue, oldest first (or, `by: 'deadline'`, soonest due first). */
 export function reviewPage(
   db: DbTx,
-  query: { status: RiskReviewStatus; subject?: RiskSubject; cursor?: TimeKey; limit: number },
+  query: {
+    status: RiskReviewStatus;
+    subject?: RiskSubject;
+    by?: 'created' | 'deadline';
+    cursor?: TimeKey;
+    limit: number;
+  },
 ) {
+  const order = query.by === 'deadline' ? byDeadline : byCreatedAt;
   return keysetPage(
     query.limit,
     (take) =>
@@ -20,12 +42,13 @@ export function reviewPage(
         where: {
           status: query.status,
           ...(query.subject ? { subject: query.subject } : {}),
-          ...byCreatedAt.after(query.cursor),
+          ...order.after(query.cursor),
         },
-        orderBy: byCreatedAt.orderBy,
+        orderBy: order.orderBy,
+        include: queuedOrder,
         take,
       }),
-    byCreatedAt.keyOf,
+    (row: QueuedReview) => order.keyOf(row),
   );
 }
 
@@ -96,8 +119,11 @@ export async function reviewEvidence(db: DbTx, reviewId: string) {
           at: review.decidedAt.toISOString(),
         }
       : null,
+    /** Who is working the review now, if anyone (domain/review-claims.ts). */
+    claim: activeClaim(review, new Date()),
     order: {
       id: order.id,
+      workflowId: order.workflowId,
       clientId: order.clientId,
       externalOrderId: order.externalOrderId,
       status: order.status,
