@@ -16,9 +16,11 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-// Public addresses geoip-lite places: Beijing-area China and the United States.
-const CN_IP = '114.114.114.114';
-const US_IP = '8.8.8.8';
+// Public addresses geoip-lite places in China (one per test, and none another suite orders
+// from: every suite of a run shares one database, and with it the risk rules' per-address
+// velocity) and in the United States.
+const CN_IPS = ['223.5.5.5', '180.76.76.76', '119.29.29.29'];
+const US_IP = '208.67.222.222';
 
 async function claim(claimUrl: string, ip: string) {
   const res = await fetch(claimUrl, { headers: { 'x-forwarded-for': ip } });
@@ -26,14 +28,14 @@ async function claim(claimUrl: string, ip: string) {
 }
 
 /** A delivered order placed from China whose claim from the US is held for review. */
-async function heldClaim(onDeadline: 'approve' | 'reject') {
+async function heldClaim(onDeadline: 'approve' | 'reject', orderIp: string) {
   const { sku, api } = await shopWithStock(stack, { stock: 1, topUp: PRICE });
   const admin = clientFor(stack.url, await adminKey(stack));
   const policy = await admin.patch(`/v1/risk/policies/${sku}`, { review: { deadlineSeconds: 600, onDeadline } });
   expect(policy.status).toBe(200);
   const placed = await api.post('/v1/orders', {
     externalOrderId: `ext-${randomUUID()}`,
-    buyer: { id: `buyer-${randomUUID()}`, ip: CN_IP },
+    buyer: { id: `buyer-${randomUUID()}`, ip: orderIp },
     items: [{ sku, quantity: 1 }],
   });
   const order = await waitForTerminal(api, placed.body.id);
@@ -50,7 +52,7 @@ async function pastItsDeadline(reviewId: string) {
 }
 
 test('approved after a reject-by-default deadline: 409, and the claim is rejected', async () => {
-  const { order, review } = await heldClaim('reject');
+  const { order, review } = await heldClaim('reject', CN_IPS[0]!);
   await pastItsDeadline(review.id);
 
   const late = await analyst.post(`/v1/risk/reviews/${review.id}/decision`, { decision: 'approve', note: 'too late' });
@@ -62,7 +64,7 @@ test('approved after a reject-by-default deadline: 409, and the claim is rejecte
     decidedBy: 'risk-deadline',
   });
 
-  for (const ip of [US_IP, CN_IP]) {
+  for (const ip of [US_IP, CN_IPS[0]!]) {
     expect(await claim(order.claimUrl, ip)).toMatchObject({ status: 403, body: { code: 'claim_rejected' } });
   }
   expect((await stack.db.order.findUniqueOrThrow({ where: { id: order.id } })).claimedAt).toBeNull();
@@ -73,7 +75,7 @@ test('approved after a reject-by-default deadline: 409, and the claim is rejecte
 });
 
 test('rejected after an approve-by-default deadline: 409, and the next claim reveals', async () => {
-  const { order, review } = await heldClaim('approve');
+  const { order, review } = await heldClaim('approve', CN_IPS[1]!);
   await pastItsDeadline(review.id);
 
   const late = await analyst.post(`/v1/risk/reviews/${review.id}/decision`, { decision: 'reject', note: 'too late' });
@@ -88,7 +90,7 @@ test('rejected after an approve-by-default deadline: 409, and the next claim rev
 });
 
 test('decided before its deadline, the analyst’s decision stands', async () => {
-  const { order, review } = await heldClaim('reject');
+  const { order, review } = await heldClaim('reject', CN_IPS[2]!);
   const inTime = await analyst.post(`/v1/risk/reviews/${review.id}/decision`, { decision: 'approve', note: 'ok' });
   expect(inTime.status).toBe(200);
   expect((await claim(order.claimUrl, US_IP)).status).toBe(200);
