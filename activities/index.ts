@@ -7,6 +7,7 @@ import { orderActivities } from './orders';
 import { paymentActivities } from './payments';
 import { probeActivities } from './probe';
 import { riskActivities } from './risk';
+import { subscriptionActivities } from './subscriptions';
 import { catalogActivities } from './suppliers/catalog';
 import { disputeActivities } from './suppliers/disputes';
 import { sourcingActivities } from './suppliers/sourcing';
@@ -65,6 +66,7 @@ export function createActivities(deps: ActivityDeps) {
     catalogActivities(deps),
     disputeActivities(deps),
     webhookActivities(deps),
+    subscriptionActivities(deps),
   );
 }
 

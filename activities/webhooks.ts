@@ -8,22 +8,23 @@ import { signWebhook } from '../infra/webhook-signature';
 import { webhookSecretOf } from '../store/clients';
 import type { ActivityDeps } from './deps';
 
-export function webhookActivities({ db, keyring, config, logger }: ActivityDeps) {
+/**
+ * Posts one signed event (`{id, type, createdAt, data}`) to `url` under `secret`. A non-2xx
+ * answer or a timeout throws, to be retried; an address the guard refuses fails for good.
+ * Orders' and subscriptions' webhooks (activities/subscriptions.ts) all go through here.
+ */
+export function signedEventPoster({ config, logger }: Pick<ActivityDeps, 'config' | 'logger'>) {
   const outboundAllowList = parseAllowList(config.OUTBOUND_URL_ALLOWLIST);
-  /** Posts one signed event to the order's callbackUrl or its client's webhookUrl; false when nobody listens. */
-  async function sendEvent(
-    orderId: string,
-    event: { id: string; type: string; data: (order: { id: string; externalOrderId: string }) => object },
-  ): Promise<{ sent: boolean; status?: number }> {
-    const order = await db.order.findUniqueOrThrow({ where: { id: orderId }, include: { client: true } });
-    const url = order.callbackUrl ?? order.client.webhookUrl;
-    const secret = webhookSecretOf(keyring, order.client);
-    if (!url || !secret) return { sent: false };
+  return async function postEvent(
+    url: string,
+    secret: string,
+    event: { id: string; type: string; data: object },
+  ): Promise<{ sent: true; status: number }> {
     const body = JSON.stringify({
       id: event.id,
       type: event.type,
       createdAt: new Date().toISOString(),
-      data: event.data(order),
+      data: event.data,
     });
     let answered: number;
     try {
@@ -40,7 +41,7 @@ export function webhookActivities({ db, keyring, config, logger }: ActivityDeps)
     } catch (err) {
       if (!(err instanceof OutboundAddressRefused)) throw err;
       // Asking again will not make the address public: stop, and say why.
-      logger.warn({ orderId, error: err.message }, 'webhook address refused');
+      logger.warn({ eventId: event.id, error: err.message }, 'webhook address refused');
       throw ApplicationFailure.create({
         message: err.message,
         type: FailureType.WebhookUrlRefused,
@@ -49,6 +50,22 @@ export function webhookActivities({ db, keyring, config, logger }: ActivityDeps)
     }
     if (answered < 200 || answered >= 300) throw new Error(`webhook answered ${answered}`);
     return { sent: true, status: answered };
+  };
+}
+
+export function webhookActivities(deps: ActivityDeps) {
+  const { db, keyring } = deps;
+  const postEvent = signedEventPoster(deps);
+  /** Posts one signed event to the order's callbackUrl or its client's webhookUrl; false when nobody listens. */
+  async function sendEvent(
+    orderId: string,
+    event: { id: string; type: string; data: (order: { id: string; externalOrderId: string }) => object },
+  ): Promise<{ sent: boolean; status?: number }> {
+    const order = await db.order.findUniqueOrThrow({ where: { id: orderId }, include: { client: true } });
+    const url = order.callbackUrl ?? order.client.webhookUrl;
+    const secret = webhookSecretOf(keyring, order.client);
+    if (!url || !secret) return { sent: false };
+    return postEvent(url, secret, { id: event.id, type: event.type, data: event.data(order) });
   }
 
   return {

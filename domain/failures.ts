@@ -15,6 +15,8 @@ export const FailureType = {
   RefundNotAllowed: 'RefundNotAllowed',
   /** A resume asked of an order that is not parked (or whose parking is not recorded yet). */
   OrderNotParked: 'OrderNotParked',
+  /** A subscription request its status does not accept (domain/subscriptions/status.ts). */
+  SubscriptionRequestRefused: 'SubscriptionRequestRefused',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

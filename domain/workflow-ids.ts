@@ -4,6 +4,9 @@ export const workflowIds = {
   /** One refund per order and set of units (`all` for every delivered unit). */
   refund: (orderId: string, units: string) => `refund:${orderId}:${units}`,
   order: (clientId: string, externalOrderId: string) => `order:${clientId}:${externalOrderId}`,
+  /** One renewal workflow per subscription, for its whole life (continue-as-new keeps the id). */
+  subscription: (clientId: string, externalSubscriptionId: string) =>
+    `subscription:${clientId}:${externalSubscriptionId}`,
   /** One compensation per unit and incident (the key that failed). */
   compensation: (unitId: string, incident: string) => `compensation:${unitId}:${incident}`,
   /** One dispute per refused sale: a unit's sale at one supplier (the reference is the unit). */

@@ -75,6 +75,23 @@ const schema = z.object({
   ORDER_RETRY_SLOW_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
   ORDER_PARK_AFTER_MS: z.coerce.number().int().min(0).max(2_592_000_000).optional(), // ≤ 30 days
   ORDER_PARK_HISTORY_EVENTS: z.coerce.number().int().min(50).max(40_000).optional(),
+  /**
+   * Subscriptions (workflows/subscription-messages.ts): the renewal notice's lead, the dunning
+   * retries after a failed renewal (seconds after its first attempt, increasing), and the hold
+   * before a suspended subscription expires. Carried in the input of subscriptions started from then on.
+   */
+  SUBSCRIPTION_NOTICE_SECONDS: z.coerce.number().int().min(1).max(2_592_000).default(432_000), // 5 days
+  SUBSCRIPTION_RETRY_OFFSETS_SECONDS: z
+    .string()
+    .regex(/^(\d{1,8}(,\d{1,8}){0,19})?$/, 'must be up to 20 comma-separated whole seconds')
+    .transform((v) => (v === '' ? [] : v.split(',').map(Number)))
+    .refine((offsets) => offsets.every((o, i) => o > (offsets[i - 1] ?? 0)), 'must be positive and increasing')
+    .default([86_400, 259_200, 432_000, 604_800]), // 1, 3, 5 and 7 days
+  SUBSCRIPTION_HOLD_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(2_592_000), // 30 days
+  /** Periods a renewal run charges before it continues as new. */
+  SUBSCRIPTION_PERIODS_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(12),
+  /** Tests only: a month lasts this many seconds (a quarter 3×, a year 12×) instead of the calendar's. */
+  SUBSCRIPTION_SECONDS_PER_MONTH: z.coerce.number().int().min(1).max(86_400).optional(),
   /** Card payments through Stripe; unset, orders can pay from their prepaid balance only. */
   STRIPE_API_KEY: z
     .string()
@@ -145,6 +162,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     // Without a bootstrap key production simply creates no admin at startup.
     else if (value === undefined && name !== 'BOOTSTRAP_ADMIN_KEY') problems.set(name, 'required in production');
     else secrets[name] = value;
+  }
+  if (production && present.SUBSCRIPTION_SECONDS_PER_MONTH !== undefined) {
+    problems.set('SUBSCRIPTION_SECONDS_PER_MONTH', 'not allowed in production: periods follow the calendar');
   }
   if (!parsed.success || problems.size > 0) {
     throw new ConfigError([...problems].map(([name, message]) => `${name}: ${message}`));

@@ -2,6 +2,7 @@
 export { catalogSyncWorkflow } from './catalog-sync';
 export { supplierReconciliationWorkflow } from './supplier-reconciliation';
 export { orderWorkflow } from './order';
+export { subscriptionWorkflow } from './subscription';
 export { probeWorkflow } from './probe';
 export { refundWorkflow } from './refund';
 export { compensationWorkflow } from './compensation';

@@ -34,7 +34,7 @@ export class InvalidAccount extends Error {
 }
 
 /** Direct top-ups credit the buyer's account, which must match the product's pattern; card keys take none. */
-function checkAccounts(items: { account?: string | undefined; product: CatalogueEntry }[]): void {
+export function checkAccounts(items: { account?: string | undefined; product: CatalogueEntry }[]): void {
   items.forEach(({ account, product }, position) => {
     if (product.kind === 'card_key') {
       if (account !== undefined)
@@ -50,7 +50,7 @@ function checkAccounts(items: { account?: string | undefined; product: Catalogue
 }
 
 /** Key order does not matter: the same request always hashes the same. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
@@ -72,7 +72,7 @@ export type IntakeOrder = Pick<Order, 'id' | 'externalOrderId' | 'status' | 'wor
 
 const intakeFields = { id: true, externalOrderId: true, status: true, workflowId: true, requestHash: true } as const;
 
-type CatalogueEntry = Pick<Product, 'id' | 'sku' | 'kind' | 'priceMinor' | 'currency' | 'accountPattern'>;
+export type CatalogueEntry = Pick<Product, 'id' | 'sku' | 'kind' | 'priceMinor' | 'currency' | 'accountPattern'>;
 
 async function findExisting(db: DbTx, clientId: string, externalOrderId: string, idempotencyKey?: string) {
   return db.order.findFirst({
