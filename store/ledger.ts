@@ -5,7 +5,6 @@
 // its idempotency key. Money moves only through the database functions `ledger_transfer`
 // and `settle_order_money`.
 import type { LedgerAccountKind, LedgerPosting, LedgerTransaction } from '@prisma/client';
-import { money } from '../domain/money';
 import type { Db, DbTx } from '../infra/db';
 import { type Actor, recordAuditInTx } from './audit';
 import { bySerialId, keysetPage } from './keyset';
@@ -77,30 +76,8 @@ export async function settleOrderMoneyInTx(
   return row!.charged;
 }
 
-export function transactionView(t: LedgerTransaction) {
-  return {
-    id: t.id.toString(),
-    kind: t.kind,
-    amount: money(t.amountMinor, t.currency),
-    orderId: t.orderId,
-    at: t.createdAt.toISOString(),
-  };
-}
-
-type StatementPosting = LedgerPosting & { transaction: LedgerTransaction; account: { kind: LedgerAccountKind } };
-
-/** A line of a client's statement: a posting on its available or held account, with the balance after it. */
-export function statementLine(p: StatementPosting) {
-  return {
-    id: p.id.toString(),
-    at: p.createdAt.toISOString(),
-    account: p.account.kind === 'client_available' ? 'available' : 'held',
-    kind: p.transaction.kind,
-    orderId: p.transaction.orderId,
-    amount: money(p.amountMinor, p.transaction.currency),
-    balanceAfter: money(p.balanceAfterMinor ?? 0n, p.transaction.currency),
-  };
-}
+/** A posting with what its statement line shows (statementPage's rows). */
+export type StatementPosting = LedgerPosting & { transaction: LedgerTransaction; account: { kind: LedgerAccountKind } };
 
 /** A page of the client's postings in a currency, oldest first, after `cursor` (a posting id). */
 export function statementPage(

@@ -1,4 +1,4 @@
-import type { Product, ProductKind } from '@prisma/client';
+import type { ProductKind } from '@prisma/client';
 import type { Db } from '../infra/db';
 import { Prisma } from '../infra/db';
 import { type Actor, recordAuditInTx } from './audit';
@@ -40,16 +40,4 @@ export async function createProduct(db: Db, input: NewProduct, actor: Actor) {
     if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') throw new DuplicateSku(input.sku);
     throw err;
   }
-}
-
-export function productView(product: Product) {
-  return {
-    id: product.id,
-    sku: product.sku,
-    name: product.name,
-    kind: product.kind,
-    price: { minor: product.priceMinor, currency: product.currency },
-    active: product.active,
-    ...(product.accountPattern ? { accountPattern: product.accountPattern } : {}),
-  };
 }

@@ -2,7 +2,8 @@
 // first, `nextCursor` pages. Each unit's own history is in GET /v1/orders/:id.
 import { Router } from 'express';
 import { z } from 'zod';
-import { compensationPage, compensationView } from '../../store/compensation-queries';
+import { compensationPage } from '../../store/compensation-queries';
+import { compensationView } from '../views/compensations';
 import type { ApiDeps } from '../deps';
 import { requireRole } from '../middleware/auth';
 import { nextCursorOf, pageParams, timeCursor } from '../pagination';

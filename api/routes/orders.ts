@@ -16,12 +16,12 @@ import {
   openParkings,
   OrderConflict,
   type OrderDetail,
-  orderView,
   UnknownSkus,
   InvalidAccount,
 } from '../../store/orders';
 import { resumeUpdate, statusQuery } from '../../workflows/order-messages';
 import type { ApiDeps } from '../deps';
+import { orderView } from '../views/orders';
 import { actorOf, callerOf, requireRole } from '../middleware/auth';
 import { idempotencyKeyOf } from '../middleware/idempotency-key';
 import { outboundUrlOr422, parseOr422, Problem, problems } from '../problem';

@@ -12,12 +12,11 @@ import {
   DuplicateSupplier,
   putRoute,
   routesOf,
-  routeView,
   type SupplierSettings,
-  supplierView,
   updateSupplier,
 } from '../../store/suppliers/registry';
 import type { ApiDeps } from '../deps';
+import { routeView, supplierView } from '../views/suppliers';
 import { actorOf, callerOf, requireRole } from '../middleware/auth';
 import { outboundUrlOr422, parseOr422, Problem, problems } from '../problem';
 import { SkuSchema } from './products';

@@ -6,7 +6,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { roleFromDb } from '../../domain/roles';
 import { FreeText } from '../../domain/text';
-import { compensationView } from '../../store/compensation-queries';
+import { compensationView } from '../views/compensations';
 import { CompensationRefused, requestCompensation } from '../../store/compensation/requests';
 import type { compensationWorkflow } from '../../workflows/compensation';
 import { startOnce } from '../../infra/temporal';

@@ -1,10 +1,9 @@
-// Reading orders: the detail the API shows, and orders that have stopped moving.
+// Reading orders: the detail the API shows (shaped by api/views/orders.ts), and orders that have stopped moving.
 import type { Prisma as P } from '@prisma/client';
 import type { DbTx } from '../../infra/db';
-import { money } from '../../domain/money';
 import { type OrderStatus, TERMINAL_STATUSES } from '../../domain/order-status';
 import { HIDDEN_OUTCOMES } from '../../domain/suppliers';
-import { compensationFields, compensationView } from '../compensation-queries';
+import { compensationFields } from '../compensation-queries';
 
 const orderDetail = {
   items: {
@@ -37,61 +36,6 @@ export type OrderDetail = P.OrderGetPayload<{ include: typeof orderDetail }>;
 
 export function findOrderDetail(db: DbTx, where: P.OrderWhereInput): Promise<OrderDetail[]> {
   return db.order.findMany({ where, include: orderDetail, take: 2 });
-}
-
-type UnitDetail = OrderDetail['items'][number]['units'][number];
-
-/** A unit as the API shows it; what the platform paid a supplier only to staff (`withCosts`). */
-function unitView(unit: UnitDetail, withCosts: boolean) {
-  return {
-    id: unit.id,
-    status: unit.status,
-    ...(unit.source
-      ? { source: unit.supplier ? { kind: unit.source, supplier: unit.supplier.name } : { kind: unit.source } }
-      : {}),
-    ...(unit.supplierRef ? { supplierTransactionId: unit.supplierRef } : {}),
-    ...(unit.reason ? { reason: unit.reason } : {}),
-    ...(unit.replacesUnitId ? { replacesUnitId: unit.replacesUnitId } : {}),
-    ...(unit.attempts.length > 0
-      ? {
-          attempts: unit.attempts.map((a) => ({
-            supplier: a.supplier?.name ?? a.source,
-            outcome: a.outcome,
-            ...(a.detail ? { detail: a.detail } : {}),
-            ...(a.latencyMs !== null ? { latencyMs: a.latencyMs } : {}),
-            ...(withCosts && a.costMinor !== null ? { costMinor: a.costMinor } : {}),
-            at: a.at.toISOString(),
-          })),
-        }
-      : {}),
-    // Staff (the same callers who see costs) also see who asked for each compensation.
-    ...(unit.compensations.length > 0
-      ? { compensations: unit.compensations.map((c) => compensationView(c, withCosts)) }
-      : {}),
-  };
-}
-
-export function orderView(order: OrderDetail, claimUrl?: string, withCosts = false) {
-  return {
-    id: order.id,
-    externalOrderId: order.externalOrderId,
-    status: order.status,
-    amount: money(order.amountMinor, order.currency),
-    ...(order.allowPartial ? { allowPartial: true } : {}),
-    items: order.items.map((item) => ({
-      sku: item.sku,
-      quantity: item.quantity,
-      ...(item.account ? { account: item.account } : {}),
-      units: item.units.map((u) => unitView(u, withCosts)),
-    })),
-    ...(claimUrl ? { claimUrl } : {}),
-    history: order.history.map((h) => ({
-      status: h.status,
-      at: h.at.toISOString(),
-      ...(h.reason ? { reason: h.reason } : {}),
-    })),
-    createdAt: order.createdAt.toISOString(),
-  };
 }
 
 /**

@@ -1,7 +1,7 @@
 // Suppliers and their routes: who the platform buys from, for which product, at what cost
 // and in what order. Credentials are sealed at rest and leave this module only opened for
 // an adapter, never in a view.
-import type { Supplier, SupplierRoute } from '@prisma/client';
+import type { Supplier } from '@prisma/client';
 import type { SupplierProtocol } from '../../domain/suppliers';
 import { type Keyring, open, seal } from '../../infra/crypto';
 import { type Db, type DbTx, Prisma } from '../../infra/db';
@@ -89,31 +89,6 @@ function audit(tx: DbTx, actor: Actor, action: string, subjectId: string, detail
   });
 }
 
-export function supplierView(supplier: Supplier) {
-  return {
-    id: supplier.id,
-    name: supplier.name,
-    protocol: supplier.protocol,
-    baseUrl: supplier.baseUrl,
-    timeoutMs: supplier.timeoutMs,
-    callbackDeadlineMs: supplier.callbackDeadlineMs,
-    enabled: supplier.enabled,
-    circuit: {
-      state: supplier.circuitState,
-      since: supplier.circuitChangedAt.toISOString(),
-      failuresToOpen: supplier.circuitFailures,
-      windowSeconds: supplier.circuitWindowSeconds,
-      cooldownSeconds: supplier.circuitCooldownSeconds,
-    },
-    catalog: {
-      status: supplier.degradedReason ? 'degraded' : supplier.syncedAt ? 'ok' : 'never_synced',
-      syncedAt: supplier.syncedAt?.toISOString() ?? null,
-      ...(supplier.degradedReason ? { reason: supplier.degradedReason } : {}),
-    },
-    createdAt: supplier.createdAt.toISOString(),
-  };
-}
-
 export interface RouteInput {
   supplierId: string;
   productCode: string;
@@ -149,18 +124,4 @@ export function routesOf(db: DbTx, productId: string) {
     include: { supplier: true },
     orderBy: [{ priority: 'asc' }, { costMinor: 'asc' }],
   });
-}
-
-export function routeView(route: SupplierRoute & { supplier: Supplier }) {
-  return {
-    id: route.id,
-    supplier: { id: route.supplierId, name: route.supplier.name },
-    productCode: route.productCode,
-    costMinor: route.costMinor,
-    priority: route.priority,
-    enabled: route.enabled,
-    ...(route.pausedReason ? { pausedReason: route.pausedReason } : {}),
-    stock: route.stock,
-    syncedAt: route.syncedAt?.toISOString() ?? null,
-  };
 }
