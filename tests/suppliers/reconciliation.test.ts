@@ -6,8 +6,9 @@
 // round records nothing new. The same round asks the supplier which keys it sold were redeemed.
 import { randomUUID } from 'node:crypto';
 import { credentialsOf } from '../../store/suppliers/registry';
+import { ensureSupplierReconciliationSchedule } from '../../workers/schedules';
 import type { SupplierReconciliationResult } from '../../workflows/supplier-reconciliation';
-import { clientFor, request } from '../support/http';
+import { clientFor, expectProblem, request } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { addRoute, addSupplier, type SimSupplier, stackWithSuppliers } from '../support/suppliers';
 import { waitFor } from '../support/wait';
@@ -115,6 +116,13 @@ test('a sale whose answer was lost and whose lookup never answered is found as a
   expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
   expect(csv.text.split('\n')[0]).toMatch(/^found_at,supplier,kind,reference,transaction_id/);
   expect(csv.text).toContain(`,${lost.name},orphan,${unitId},`);
+  // Bad ranges are refused as every report's are; only an admin reads it.
+  expectProblem(
+    await env.admin.get('/v1/reports/supplier-reconciliation?from=yesterday&to=now'),
+    422,
+    'validation_failed',
+  );
+  expectProblem(await shop.api.get(`/v1/reports/supplier-reconciliation?${range}`), 403, 'forbidden');
   // Settled by the dispute: nothing open for the metric.
   expect((await metricLines()).filter((l) => l.includes(lost.name))).toEqual([]);
 });
@@ -245,3 +253,19 @@ async function sellOutsideThePlatform(rl: SimSupplier, customIdentifier: string)
   );
   expect(sold.status).toBe(200);
 }
+
+test('the supplier-reconciliation schedule is ensured with its interval, and a second start brings it to the new one', async () => {
+  const temporal = env.stack.deps.temporal;
+  const options = { taskQueue: env.stack.taskQueue, scheduleId: `supplier-reconciliation-${randomUUID()}` };
+  const scheduleId = await ensureSupplierReconciliationSchedule(temporal, { ...options, everyMs: 3_600_000 });
+  const schedule = temporal.schedule.getHandle(scheduleId);
+  try {
+    const first = await schedule.describe();
+    expect(first.action).toMatchObject({ type: 'startWorkflow', workflowType: 'supplierReconciliationWorkflow' });
+    expect(first.spec.intervals?.map((i) => i.every)).toEqual([3_600_000]);
+    await ensureSupplierReconciliationSchedule(temporal, { ...options, everyMs: 7_200_000 });
+    expect((await schedule.describe()).spec.intervals?.map((i) => i.every)).toEqual([7_200_000]);
+  } finally {
+    await schedule.delete();
+  }
+});
