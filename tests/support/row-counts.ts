@@ -9,10 +9,9 @@ export async function rowCounts(db: Db): Promise<Record<string, number>> {
      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
        AND table_name NOT IN ('_prisma_migrations', 'rate_limit_buckets')
      ORDER BY table_name`;
-  const counts: Record<string, number> = {};
-  for (const { name } of tables) {
-    const [row] = await db.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM "${name}"`);
-    counts[name] = Number(row?.n);
-  }
-  return counts;
+  // One round trip for all of them: the fuzzer counts before and after each of thousands of requests.
+  const [row] = await db.$queryRawUnsafe<Record<string, bigint>[]>(
+    `SELECT ${tables.map(({ name }, i) => `(SELECT count(*) FROM "${name}") AS t${i}`).join(', ')}`,
+  );
+  return Object.fromEntries(tables.map(({ name }, i) => [name, Number(row?.[`t${i}`])]));
 }
