@@ -17,6 +17,7 @@ import { markRedeemedBySupplier } from '../../store/redemptions';
 import type { RefusedSale } from '../../activities/suppliers/disputes';
 import { supplierResultSignal } from '../../workflows/order-messages';
 import type { ApiDeps } from '../deps';
+import { supplierInvalidationsRouter } from './supplier-invalidations';
 import { Problem, problems } from '../problem';
 import { SupplierNameSchema } from './suppliers';
 
@@ -84,6 +85,7 @@ export function supplierCallbacksRouter({ db, keyring, config, temporal }: ApiDe
     }
     res.status(204).end();
   });
+  router.use(supplierInvalidationsRouter({ db, config, temporal }, (req) => verifiedSupplier({ db, keyring }, req)));
   return router;
 }
 
