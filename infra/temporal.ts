@@ -13,16 +13,23 @@ export async function connectTemporal(
 /**
  * Starts a workflow whose id comes from business ids, unless one with that id exists (running
  * or finished): a resubmitted or concurrent request finds the workflow the first one started.
+ * `againAfterFailure`: a run that failed (or was terminated) does not hold the id for good, so
+ * asking again starts a new one — for work whose every step is idempotent, such as a refund.
  */
 export async function startOnce(
   client: Client,
   workflowType: string,
-  options: { workflowId: string; taskQueue: string; args: unknown[] },
+  {
+    againAfterFailure,
+    ...options
+  }: { workflowId: string; taskQueue: string; args: unknown[]; againAfterFailure?: boolean },
 ): Promise<void> {
   try {
     await client.workflow.start(workflowType, {
       ...options,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdReusePolicy: againAfterFailure
+        ? WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+        : WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

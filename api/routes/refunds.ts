@@ -3,7 +3,8 @@
 // units, so the same request repeated (or sent ten times at once) is one refund; its answer
 // waits a few seconds for the outcome and otherwise says it is under way.
 import { createHash } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { FailureType } from '../../domain/failures';
 import { Router } from 'express';
 import { z } from 'zod';
 import { money } from '../../domain/money';
@@ -71,13 +72,25 @@ export function refundsRouter({ db, temporal, config }: ApiDeps): Router {
         actor: actorOf(req),
       },
     ];
-    await startOnce(temporal, 'refundWorkflow', { workflowId, taskQueue: config.TEMPORAL_TASK_QUEUE, args });
+    // A refund that failed (the order moved on meanwhile) does not block its units for good.
+    await startOnce(temporal, 'refundWorkflow', {
+      workflowId,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      args,
+      againAfterFailure: true,
+    });
     const handle = temporal.workflow.getHandle<typeof refundWorkflow>(workflowId);
     let outcome: RefundOutcome | null;
     try {
       outcome = await temporal.withDeadline(Date.now() + ANSWER_WITHIN_MS, () => handle.result());
     } catch (err) {
-      if (err instanceof WorkflowFailedError) throw err;
+      if (err instanceof WorkflowFailedError) {
+        const type = err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+        if (type === FailureType.RefundNotAllowed) {
+          throw new Problem(409, 'order_not_refundable', err.cause!.message);
+        }
+        throw err;
+      }
       outcome = null;
     }
     if (!outcome) {

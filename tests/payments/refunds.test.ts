@@ -5,6 +5,7 @@ import { createClientViaApi } from '../support/clients';
 import { clientFor } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
+import { workflowIds } from '../../domain/workflow-ids';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -50,4 +51,24 @@ test('the same refund asked ten times at once: one refund per unit, keys void, t
     reason: 'codes did not work',
   });
   expect(await stack.db.order.count({ where: { clientId: shop.id } })).toBe(2);
+});
+
+test('a refund whose run failed does not hold its units for good: asked again, it runs anew and refunds them', async () => {
+  const { sku, api } = await shopWithStock(stack, { stock: 1, topUp: PRICE });
+  const order = await waitForTerminal(api, (await api.post('/v1/orders', orderBody(sku))).body.id);
+  const staff = await createClientViaApi(stack, 'support', { name: `support ${randomUUID().slice(0, 8)}` });
+  const support = clientFor(stack.url, staff.apiKey);
+  // A run under the id the API uses for "every delivered unit" that fails for good: the
+  // database refuses its reason (the API's own validation would never let it through).
+  const workflowId = workflowIds.refund(order.id, 'all');
+  const failed = await stack.deps.temporal.workflow.start('refundWorkflow', {
+    workflowId,
+    taskQueue: stack.taskQueue,
+    args: [{ orderId: order.id, reason: 'bad\u0000reason', actor: { clientId: null, name: 'test' } }],
+  });
+  await expect(failed.result()).rejects.toThrow();
+
+  const again = await support.post(`/v1/orders/${order.id}/refunds`, { reason: 'codes did not work' });
+  expect(again.status).toBe(200);
+  expect(again.body).toMatchObject({ orderStatus: 'refunded', total: { minor: PRICE, currency: 'CNY' } });
 });
