@@ -18,6 +18,8 @@ import {
 } from '../store/orders';
 import type { Actor } from '../store/audit';
 import { type OrderRisk } from '../store/risk/assessments';
+import { planSourcing } from '../store/suppliers/sourcing';
+import type { SourcingPlan } from '../domain/suppliers';
 import { assessOrderRisk } from './risk';
 import { databaseErrorOf } from '../infra/db';
 import type { ActivityDeps } from './deps';
@@ -86,14 +88,20 @@ export function orderActivities(deps: ActivityDeps) {
     /**
      * Binds keys to units and, when none is missing, delivers the order: both in one round
      * trip. Returns how many units hold a key and how many are still without one; with none
-     * missing the order is delivered (by this call or an earlier attempt of it).
+     * missing the order is delivered (by this call or an earlier attempt of it). With `plan`,
+     * units left without a key come with their sourcing plan, read after the reservation
+     * committed: a supplier-routed order's plan step of its own saved.
      */
-    async fulfilFromStock(orderId: string): Promise<{ reserved: number; missing: number }> {
+    async fulfilFromStock(
+      orderId: string,
+      options: { plan?: boolean } = {},
+    ): Promise<{ reserved: number; missing: number; plan?: SourcingPlan }> {
       const { reserved, missing, delivered } = await classified(() =>
         fulfilFromStock(db, config.CLAIM_TOKEN_SECRET, orderId),
       );
       logMove(delivered, orderId, 'delivered');
-      return { reserved, missing: missing.length };
+      if (!options.plan || missing.length === 0) return { reserved, missing: missing.length };
+      return { reserved, missing: missing.length, plan: await classified(() => planSourcing(db, orderId)) };
     },
 
     async deliverOrder(orderId: string): Promise<void> {

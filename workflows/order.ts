@@ -341,9 +341,12 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderProgress> {
     return await finish(status, reason);
   }
 
-  /** Every unit still without a key, through its product's routes in order; returns how many stay unobtained. */
-  async function sourceFromSuppliers(): Promise<{ unobtained: number; routed: boolean }> {
-    const plan: SourcingPlan = await durably('sourcing', () => sourcingSteps.planSourcing(orderId));
+  /**
+   * Every unit still without a key, through its product's routes in order (the plan the stock
+   * step made, or one read now); returns how many stay unobtained.
+   */
+  async function sourceFromSuppliers(planned?: SourcingPlan): Promise<{ unobtained: number; routed: boolean }> {
+    const plan: SourcingPlan = planned ?? (await durably('sourcing', () => sourcingSteps.planSourcing(orderId)));
     const routesOf = new Map(plan.products.map((p) => [p.productId, p.routes]));
     let unobtained = 0;
     await eachLimited(plan.units, SOURCING_CONCURRENCY, async (unit) => {
@@ -404,13 +407,17 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderProgress> {
     if (begun.status !== 'fulfilling') return await finish(begun.status, begun.reason);
     progress.status = 'fulfilling';
 
-    const { reserved, missing } = await durably('reserving', () =>
-      lean ? steps.fulfilFromStock(orderId) : steps.reserveKeys(orderId),
+    // The stock step plans the sourcing of what it leaves (one local activity less). An order
+    // recorded before that replays a result without a plan, and plans in a step of its own.
+    const { reserved, missing, plan } = await durably(
+      'reserving',
+      (): Promise<{ reserved: number; missing: number; plan?: SourcingPlan }> =>
+        lean ? steps.fulfilFromStock(orderId, { plan: true }) : steps.reserveKeys(orderId),
     );
     progress.unitsReserved = reserved;
     if (lean && missing === 0) return await finish('delivered');
     if (missing > 0 && (lean || patched('supplier-sourcing'))) {
-      const { unobtained, routed } = await sourceFromSuppliers();
+      const { unobtained, routed } = await sourceFromSuppliers(plan);
       if (unobtained > 0) {
         const reason = routed
           ? `unavailable: ${unobtained} of ${progress.unitsTotal} units could not be obtained from stock or any supplier`

@@ -69,7 +69,7 @@ async function replayVariant(change: (source: string) => string) {
 }
 
 test('a non-deterministic change (a step reordered) fails the replay', async () => {
-  const reserve = "const { reserved, missing } = await durably('reserving', () =>";
+  const reserve = 'const { reserved, missing, plan } = await durably(';
   const deliver = "await durably('delivering', () => steps.deliverOrder(orderId));";
   const failures = await replayVariant((source) => {
     expect(source).toContain(reserve);
@@ -93,6 +93,18 @@ test('risk control without its patch guard would break every order recorded befo
   expect(preRisk.length).toBeGreaterThan(0);
   expect(failures.map((f) => f.file).sort()).toEqual(expect.arrayContaining(preRisk));
   expect(failures.map((f) => f.error).join('\n')).toMatch(/[Nn]ondeterminis/);
+});
+
+test("sourcing that ignored the stock step's plan would break every order recorded since", async () => {
+  const given = 'const plan: SourcingPlan = planned ??';
+  const failures = await replayVariant((source) => {
+    expect(source).toContain(given);
+    return source.replace(given, 'const plan: SourcingPlan = undefined ??');
+  });
+  // Orders that reached the routes since the stock step plans: their plan came with it.
+  const plannedInStock = files.filter((f) => f.includes('-stock-plan-'));
+  expect(plannedInStock.length).toBeGreaterThanOrEqual(5);
+  expect(failures.map((f) => f.file).sort()).toEqual(plannedInStock.sort());
 });
 
 test('version 2 without its version check would break every order started before it', async () => {
