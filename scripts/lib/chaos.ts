@@ -437,6 +437,22 @@ export async function runChaos(options: ChaosOptions): Promise<Verdict> {
          FROM key_batches b GROUP BY b.product_id) s WHERE imported <> available + delivered`,
     );
     // Webhooks: each terminal order announced, signed, to a receiver that accepts; attempts seen by the one that never does.
+    // The ledger against what was delivered, as finance reads it (GET /v1/reports/reconciliation).
+    const recon = await call(
+      stack.adminKey,
+      'GET',
+      `/v1/reports/reconciliation?from=${new Date(started - 60_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`,
+    );
+    checks.push({
+      name: 'the reconciliation report is empty',
+      ok: recon.mismatches?.length === 0,
+      detail: `${recon.mismatches?.length} mismatches: ${JSON.stringify(recon.mismatches?.slice(0, 3))}`,
+    });
+    await check(
+      'no order parked (every step got through its faults)',
+      `SELECT count(*) AS n FROM order_parkings WHERE resumed_at IS NULL`,
+      (n) => `${n} parked`,
+    );
     const orders = (await pool.query(`SELECT id, client_id, external_order_id, status FROM orders`)).rows;
     let unannounced = 0;
     let unsigned = 0;
