@@ -106,6 +106,17 @@ test('periods renew on schedule: each noticed the notice period ahead, charged o
   expect(new Set(seqs).size).toBe(seqs.length);
   expect(renewed.history[0]).toMatchObject({ seq: 0, type: 'created' });
 
+  // The cancel link's token is a credential: it reaches the order system in the notice, never
+  // the renewal's Temporal history.
+  const token = noticed[0].data.cancelUrl.split('/').at(-1);
+  const { workflowId } = await stack.db.subscription.findUniqueOrThrow({ where: { id } });
+  // Payloads are base64: decoded, every input and result of the run is searched.
+  const history = JSON.stringify(await stack.deps.temporal.workflow.getHandle(workflowId).fetchHistory(), (k, v) =>
+    k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v,
+  );
+  expect(history.includes(`\\"subscriptionId\\":\\"${id}\\"`)).toBe(true);
+  expect(history.includes(token)).toBe(false);
+
   await api.post(`/v1/subscriptions/${id}/cancel`, {});
 });
 
