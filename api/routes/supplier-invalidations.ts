@@ -8,9 +8,7 @@ import type { Supplier } from '@prisma/client';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { FreeText } from '../../domain/text';
-import { startOnce } from '../../infra/temporal';
-import { CompensationRefused, requestCompensation } from '../../store/compensation/requests';
-import type { compensationWorkflow } from '../../workflows/compensation';
+import { requestAndStartCompensation } from '../compensation-starts';
 import type { ApiDeps } from '../deps';
 import { Problem, problems } from '../problem';
 
@@ -18,9 +16,10 @@ const InvalidationNotice = z.object({ reference: z.uuid(), reason: FreeText(500)
 
 /** `verify` is the callbacks' own check: the supplier named in the path, its signature good. */
 export function supplierInvalidationsRouter(
-  { db, config, temporal }: Pick<ApiDeps, 'db' | 'config' | 'temporal'>,
+  deps: Pick<ApiDeps, 'db' | 'config' | 'temporal'>,
   verify: (req: Request) => Promise<Supplier>,
 ): Router {
+  const { db } = deps;
   const router = Router();
   router.post('/:supplier/invalidations', async (req, res) => {
     const supplier = await verify(req);
@@ -35,27 +34,12 @@ export function supplierInvalidationsRouter(
       select: { id: true, orderId: true },
     });
     if (!unit) throw problems.notFound('unit sold by this supplier under this reference');
-    let requested: Awaited<ReturnType<typeof requestCompensation>>;
-    try {
-      requested = await requestCompensation(
-        db,
-        { orderId: unit.orderId, unitId: unit.id, action: 'reissue', reason, trigger: 'supplier' },
-        { clientId: null, name: `supplier:${supplier.name}` },
-      );
-    } catch (err) {
-      if (!(err instanceof CompensationRefused)) throw err;
-      if (err.code === 'unit_not_found') throw problems.notFound('unit sold by this supplier under this reference');
-      throw new Problem(409, err.code, err.message);
-    }
-    const { compensation, created } = requested;
-    if (compensation.status !== 'awaiting_confirmation') {
-      const args: Parameters<typeof compensationWorkflow> = [{ compensationId: compensation.id }];
-      await startOnce(temporal, 'compensationWorkflow', {
-        workflowId: compensation.workflowId,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args,
-      });
-    }
+    const { compensation, created } = await requestAndStartCompensation(
+      deps,
+      { orderId: unit.orderId, unitId: unit.id, action: 'reissue', reason, trigger: 'supplier' },
+      { clientId: null, name: `supplier:${supplier.name}` },
+      'unit sold by this supplier under this reference',
+    );
     req.log.info(
       { supplier: supplier.name, unitId: unit.id, compensationId: compensation.id },
       'supplier invalidation',

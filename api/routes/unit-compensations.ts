@@ -7,9 +7,7 @@ import { z } from 'zod';
 import { roleFromDb } from '../../domain/roles';
 import { FreeText } from '../../domain/text';
 import { compensationView } from '../views/compensations';
-import { CompensationRefused, requestCompensation } from '../../store/compensation/requests';
-import type { compensationWorkflow } from '../../workflows/compensation';
-import { startOnce } from '../../infra/temporal';
+import { requestAndStartCompensation } from '../compensation-starts';
 import type { ApiDeps } from '../deps';
 import { actorOf, callerOf, requireRole } from '../middleware/auth';
 import { parseOr422, Problem, problems } from '../problem';
@@ -35,26 +33,13 @@ export function unitCompensationsRouter({ db, temporal, config }: ApiDeps): Rout
     if (body.override && roleFromDb(callerOf(req).role) !== 'admin') {
       throw new Problem(403, 'override_forbidden', 'only an admin may compensate a redeemed key');
     }
-    let requested: Awaited<ReturnType<typeof requestCompensation>>;
-    try {
-      requested = await requestCompensation(
-        db,
-        { orderId: ids.data.id, unitId: ids.data.unitId, trigger: 'support', ...body },
-        actorOf(req),
-      );
-    } catch (err) {
-      if (!(err instanceof CompensationRefused)) throw err;
-      if (err.code === 'unit_not_found') throw problems.notFound('unit');
-      throw new Problem(409, err.code, err.message);
-    }
-    const { compensation, created } = requested;
+    const { compensation, created } = await requestAndStartCompensation(
+      { db, temporal, config },
+      { orderId: ids.data.id, unitId: ids.data.unitId, trigger: 'support', ...body },
+      actorOf(req),
+      'unit',
+    );
     if (compensation.status !== 'awaiting_confirmation') {
-      const args: Parameters<typeof compensationWorkflow> = [{ compensationId: compensation.id }];
-      await startOnce(temporal, 'compensationWorkflow', {
-        workflowId: compensation.workflowId,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args,
-      });
       await temporal
         .withDeadline(Date.now() + ANSWER_WITHIN_MS, () =>
           temporal.workflow.getHandle(compensation.workflowId).result(),
