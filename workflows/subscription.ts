@@ -58,7 +58,11 @@ import {
 } from './subscription-messages';
 
 // Database steps: local activities, retried by the SDK until they pass (a failure that cannot
-// pass is retried by `durably` below, slowly: giving up would lose a renewal).
+// pass is retried by `durably` below, slowly: giving up would lose a renewal). They run one at
+// a time (`serially` below): two local activities in flight at once may resolve in one
+// activation on replay but in two when they ran, and whatever their continuations command (a
+// child order, an Update's completion) would then come in another order — a nondeterminism
+// error the recorded histories caught.
 const steps = proxyLocalActivities<SubscriptionActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s' },
@@ -111,11 +115,25 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   const inFlight = new Set<Promise<void>>();
   const announced = new Map<number, Promise<void>>();
 
-  /** Retries a step until it passes (a permanent failure too, slowly, logged: it needs a person). */
+  let lastStep: Promise<unknown> = Promise.resolve();
+  /** Runs `step` once every step asked for before it has ended: one local activity at a time. */
+  function serially<T>(step: () => Promise<T>): Promise<T> {
+    const result = lastStep.then(step, step);
+    lastStep = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /**
+   * Retries a database step until it passes (a permanent failure too, slowly, logged: it
+   * needs a person); each attempt waits its turn behind the other steps.
+   */
   async function durably<T>(what: string, run: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await run();
+        return await serially(run);
       } catch (err) {
         if (isCancellation(err)) throw err;
         log.error('subscription step failed; retrying', { subscriptionId, step: what, attempt, error: messageOf(err) });
