@@ -15,6 +15,7 @@ import {
   seedDemoData,
   seedDemoSuppliers,
 } from './lib/demo-data';
+import { ensureConsoleBuilt } from './lib/console-build';
 import { STRIPE_MOCK_API_KEY, startStripeMock } from './lib/stripe-mock';
 import { startSupplierSim } from './lib/supplier-sim';
 import { nodeTsArgs, ROOT } from './lib/node-ts';
@@ -83,6 +84,8 @@ async function main(): Promise<void> {
     log(`Temporal dev server up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
+  // The operator console the API serves at /console: built here when missing or out of date.
+  ensureConsoleBuilt(log);
   mkdirSync(path.join(DATA_DIR, 'logs'), { recursive: true });
   for (const [name, entry] of [
     ['worker', 'workers/main.ts'],
@@ -122,6 +125,7 @@ async function main(): Promise<void> {
       `Ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
       `  API          ${apiUrl}   (health: ${apiUrl}/readyz)`,
       `  Temporal UI  ${ui}`,
+      `  Console      ${apiUrl}/console/   (sign in with an API key: the admin key sees every view)`,
       `  Admin key    ${config.BOOTSTRAP_ADMIN_KEY ?? '(BOOTSTRAP_ADMIN_KEY not set)'}`,
       `  Demo key     ${DEMO_CLIENT_KEY}   (role order-system)`,
       `  Suppliers    ${sim.url}   (simulator: demo-acme, demo-reloadly; faults via /admin/suppliers/<name>/faults)`,

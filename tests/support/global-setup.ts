@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { databaseUrl } from '../../infra/database-url';
 import { ensureDatabase } from '../../infra/db';
+import { ensureConsoleBuilt } from '../../scripts/lib/console-build';
 import { freePort } from '../../scripts/lib/process-stack';
 import { STRIPE_MOCK_API_KEY, startStripeMock } from '../../scripts/lib/stripe-mock';
 import { isTemporalReachable, startTemporalDevServer } from '../../scripts/lib/temporal-dev-server';
@@ -14,6 +15,8 @@ export default async function globalSetup(): Promise<void> {
   const log = (line: string) => process.stderr.write(`[test setup] ${line}\n`);
   process.env.NODE_ENV = 'test';
   process.env.LOG_LEVEL ??= 'silent';
+  // The API serves the operator console from its build; the browser tests open it.
+  ensureConsoleBuilt(log);
 
   const base = new URL(databaseUrl());
   base.pathname = `/rp_test_${Date.now()}_${process.pid}`;
