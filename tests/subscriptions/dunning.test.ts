@@ -3,7 +3,7 @@
 // retries run out the subscription is suspended (on hold, 4 s here) and then expires; a
 // resume from suspended with a payment that works renews at once. The prepaid balance
 // declines by being short: the shop tops up exactly one period.
-import { PRICE } from '../support/orders';
+import { PRICE, uniqueCodes } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
 import {
   subscriptionBody,
@@ -177,5 +177,33 @@ test('resume from suspended with a payment that works renews at once', async () 
   const again = await api.post(`/v1/subscriptions/${id}/resume`, {});
   expect(again.status).toBe(409);
   expect(again.body.code).toBe('subscription_state');
+  await api.post(`/v1/subscriptions/${id}/cancel`, {});
+});
+
+test('a period paid but not fulfilled (out of stock, refunded by its order) is retried, never skipped', async () => {
+  const { sku, api, admin } = await subscriptionShop(stack, receiver, { stock: 1, topUp: 10 * PRICE });
+  const { id } = (await api.post('/v1/subscriptions', subscriptionBody(sku))).body;
+
+  // Period 2 finds no stock: its order takes the money, then refunds it.
+  const failed = await waitForSubscription(api, id, (s) => failedAttempts(s, 2).length >= 1, 'period 2 unfulfilled');
+  expect(failedAttempts(failed, 2)[0]).toMatchObject({ status: 'active', detail: { outcome: 'unfulfilled' } });
+  const refunded = await stack.db.order.findUniqueOrThrow({
+    where: { id: failedAttempts(failed, 2)[0].detail.orderId },
+  });
+  expect(refunded.status).toBe('refunded');
+  // Stock arrives; the retry delivers the period.
+  expect((await admin.post('/v1/inventory/batches', { sku, keys: uniqueCodes(3, 'LATE') })).status).toBe(201);
+  const paid = await waitForSubscription(api, id, (s) => s.currentPeriod >= 2, 'period 2 delivered by a retry');
+  const period2 = paid.periods.find((p: any) => p.number === 2);
+  expect(period2.outcome).toBe('paid');
+  expect(period2.attempts).toBeGreaterThanOrEqual(2);
+  const orders = await stack.db.order.findMany({ where: { externalOrderId: { startsWith: `subscription:${id}:2` } } });
+  expect(orders.filter((o) => o.status === 'delivered')).toHaveLength(1);
+  expect(orders.filter((o) => o.status !== 'delivered').every((o) => o.status === 'refunded')).toBe(true);
+  // The refunded attempts' money went back: one capture for the period.
+  const ledger = await stack.db.ledgerTransaction.findMany({
+    where: { orderId: { in: orders.map((o) => o.id) }, kind: 'capture' },
+  });
+  expect(ledger).toHaveLength(1);
   await api.post(`/v1/subscriptions/${id}/cancel`, {});
 });
