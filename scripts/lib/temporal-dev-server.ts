@@ -41,16 +41,18 @@ export interface DevServerOptions {
   log: (line: string) => void;
 }
 
+// Eager activities: a workflow task that schedules an activity on its own task queue gets
+// the activity task back in its completion's answer, when the worker has a free slot (the
+// SDK asks by default), with no matching round trip or poll of its own. Off by default in
+// the server; a supplier purchase is such an activity (bench/RESULTS.md, 2026-12-03).
+const SERVER_SETTINGS = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
+
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
   const binary = findGoTool(TEMPORAL_CLI) ?? buildGoTool(TEMPORAL_CLI, options.log);
   if (!binary) return startDownloadedServer(options);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'error'];
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
-  // Eager activities: a workflow task that schedules an activity on its own task queue gets
-  // the activity task back in its completion's answer, when the worker has a free slot (the
-  // SDK asks by default), with no matching round trip or poll of its own. Off by default in
-  // the server; a supplier purchase is such an activity (bench/RESULTS.md, 2026-12-03).
-  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+  args.push(...SERVER_SETTINGS);
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     // WAL with normal sync keeps the data across restarts at in-memory speed.
@@ -102,6 +104,7 @@ async function startDownloadedServer(options: DevServerOptions): Promise<DevServ
       port: options.port,
       ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
       ...(options.dbFile ? { dbFilename: options.dbFile } : {}),
+      extraArgs: SERVER_SETTINGS,
     },
   });
   return {
