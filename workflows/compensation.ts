@@ -101,11 +101,11 @@ async function reissue(compensationId: string): Promise<string | undefined> {
         await sleep(deadlineMs);
         return undefined;
       };
-      obtained = await tryRoute(
+      ({ obtained } = await tryRoute(
         { orderId: c.orderId, unitId: newUnitId, routeId: route.routeId },
         route,
         waitThenLookUp,
-      );
+      ));
       if (obtained) break;
     }
     if (!obtained) return undefined;

@@ -343,25 +343,35 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderProgress> {
 
   /**
    * Every unit still without a key, through its product's routes in order (the plan the stock
-   * step made, or one read now); returns how many stay unobtained.
+   * step made, or one read now); returns how many stay unobtained, and whether a purchase
+   * delivered the order (the last unit bought synchronously: no delivering step after it).
    */
-  async function sourceFromSuppliers(planned?: SourcingPlan): Promise<{ unobtained: number; routed: boolean }> {
+  async function sourceFromSuppliers(
+    planned?: SourcingPlan,
+  ): Promise<{ unobtained: number; routed: boolean; delivered: boolean }> {
     const plan: SourcingPlan = planned ?? (await durably('sourcing', () => sourcingSteps.planSourcing(orderId)));
     const routesOf = new Map(plan.products.map((p) => [p.productId, p.routes]));
     let unobtained = 0;
+    let delivered = false;
     await eachLimited(plan.units, SOURCING_CONCURRENCY, async (unit) => {
       for (const route of routesOf.get(unit.productId) ?? []) {
         const key = `${unit.unitId}/${route.supplierId}`;
         const callback = async (deadlineMs: number) =>
           (await condition(() => callbacks.has(key), deadlineMs)) ? callbacks.get(key) : undefined;
-        if (await tryRoute({ orderId, unitId: unit.unitId, routeId: route.routeId }, route, callback)) {
+        const bought = await tryRoute(
+          { orderId, unitId: unit.unitId, routeId: route.routeId, deliver: true },
+          route,
+          callback,
+        );
+        if (bought.obtained) {
           progress.unitsReserved += 1;
+          delivered ||= bought.delivered;
           return;
         }
       }
       unobtained += 1;
     });
-    return { unobtained, routed: plan.products.some((p) => p.routes.length > 0) };
+    return { unobtained, routed: plan.products.some((p) => p.routes.length > 0), delivered };
   }
 
   try {
@@ -416,8 +426,11 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderProgress> {
     );
     progress.unitsReserved = reserved;
     if (lean && missing === 0) return await finish('delivered');
+    let delivered = false;
     if (missing > 0 && (lean || patched('supplier-sourcing'))) {
-      const { unobtained, routed } = await sourceFromSuppliers(plan);
+      const sourced = await sourceFromSuppliers(plan);
+      const { unobtained, routed } = sourced;
+      delivered = sourced.delivered;
       if (unobtained > 0) {
         const reason = routed
           ? `unavailable: ${unobtained} of ${progress.unitsTotal} units could not be obtained from stock or any supplier`
@@ -429,7 +442,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderProgress> {
       return await finish(await closeUnfulfilled(reason), reason);
     }
 
-    await durably('delivering', () => steps.deliverOrder(orderId));
+    // Histories from before purchases delivered (their results carry no `delivered`) replay this step.
+    if (!delivered) await durably('delivering', () => steps.deliverOrder(orderId));
     return await finish('delivered');
   } catch (err) {
     if (err instanceof ContinueAsNew || permanentFailure(err)?.type === FailureType.OrderNotFound) throw err;

@@ -38,13 +38,14 @@ async function resolveAt(input: UnitRoute, route: PlannedRoute): Promise<RouteOu
 /**
  * Buys the unit at the route; an asynchronous supplier's answer comes from `callback` (true:
  * obtained, false: not, undefined: none before the deadline, so the reference is looked up).
- * Returns whether the unit was obtained.
+ * Returns whether the unit was obtained, and whether the purchase delivered the order too
+ * (asked by `input.deliver`; only a synchronous sale does).
  */
 export async function tryRoute(
   input: UnitRoute,
   route: PlannedRoute,
   callback: (deadlineMs: number) => Promise<boolean | undefined>,
-): Promise<boolean> {
+): Promise<{ obtained: boolean; delivered: boolean }> {
   let outcome: RouteOutcome;
   try {
     outcome = await supplierCalls(route, BUY_RETRY).buyUnit(input);
@@ -54,8 +55,8 @@ export async function tryRoute(
   }
   if (outcome.kind === 'pending') {
     const answered = await callback(outcome.deadlineMs);
-    if (answered !== undefined) return answered;
+    if (answered !== undefined) return { obtained: answered, delivered: false };
     outcome = await resolveAt(input, route);
   }
-  return outcome.kind === 'obtained';
+  return { obtained: outcome.kind === 'obtained', delivered: outcome.kind === 'obtained' && !!outcome.delivered };
 }

@@ -5,6 +5,7 @@
 // never bought twice; resolveUnit does the same when the workflow is about to move on.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { parseAllowList } from '../../infra/outbound-url';
+import { deliverOrder } from '../../store/orders/fulfilment';
 import { admitCall, type Admission, recordCall } from '../../store/suppliers/circuit';
 import { credentialsOf } from '../../store/suppliers/registry';
 import {
@@ -24,11 +25,18 @@ export interface UnitRoute {
   orderId: string;
   unitId: string;
   routeId: string;
+  /**
+   * The order workflow's purchase: a sale bound here also delivers the order when it was the
+   * last unit missing (deliver_order does nothing before), so the workflow needs no delivering
+   * step of its own after it. A compensation's replacement leaves it unset.
+   */
+  deliver?: boolean;
 }
 
 /** What the workflow does next with this unit at this route. */
 export type RouteOutcome =
-  | { kind: 'obtained' }
+  /** `delivered`: the purchase delivered the order too (only asked with `deliver`). */
+  | { kind: 'obtained'; delivered?: boolean }
   /** Accepted asynchronously: wait for the callback until the deadline, then resolve. */
   | { kind: 'pending'; deadlineMs: number }
   /** Nothing was bought here: try the next route. */
@@ -161,6 +169,70 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
     }
   }
 
+  /**
+   * A unit no longer pending: obtained when it holds its sale (reserved, or delivered by an
+   * earlier attempt of this purchase whose answer was lost); otherwise it moved on.
+   */
+  function alreadySettled(ctx: RouteContext, input: UnitRoute): RouteOutcome {
+    if (ctx.unit.status === 'reserved') return { kind: 'obtained' };
+    if (ctx.unit.status === 'delivered' && input.deliver) return { kind: 'obtained', delivered: true };
+    return { kind: 'next', reason: 'unit moved on' };
+  }
+
+  /** Tries to obtain the unit at this route. Throws (retryably) when the supplier answered nothing conclusive. */
+  async function buy(input: UnitRoute): Promise<RouteOutcome> {
+    const ctx = await contextOf(input);
+    if (ctx.unit.status !== 'pending') return alreadySettled(ctx, input);
+    const started = Date.now();
+    const admission = await admitCall(db, ctx.supplier.id, ctx.circuit);
+    if (admission === 'skip') {
+      // An open circuit stops new purchases, not finding out about one that may have happened.
+      if (ctx.mayHaveBought) return resolve(ctx);
+      await recordAttempt(db, {
+        ...attemptOf(ctx, started),
+        outcome: 'circuit_open',
+        detail: 'circuit open: not called',
+      });
+      return { kind: 'next', reason: 'circuit open' };
+    }
+    try {
+      return await throughCircuit(ctx.supplier, admission, async () => {
+        // An earlier attempt may have bought it: its answer was lost, or it is pending.
+        if (ctx.mayHaveBought) {
+          const found = await ctx.adapter.lookup(ctx.unit.id, ctx.productCode, ctx.product.kind);
+          if (found.kind !== 'not_found') return settleSale(ctx, found, started, 'found_on_lookup');
+        }
+        const quote = await ctx.adapter.quote(ctx.productCode, ctx.product.kind);
+        if (!quote.available || quote.stock === 0)
+          return settleSale(ctx, { kind: 'out_of_stock' }, started, 'delivered');
+        if (aboveThePrice(quote.costMinor, ctx.unit.priceMinor)) {
+          return settleSale(ctx, { kind: 'price_above_limit', costMinor: quote.costMinor }, started, 'delivered');
+        }
+        // On record before it goes out: a worker that dies before the answer is stored leaves this to say "look it up".
+        await recordAttempt(db, { ...attemptOf(ctx, started), outcome: 'sent' });
+        const sale = await ctx.adapter.place(placeRequest(ctx));
+        return settleSale(ctx, sale, started, 'delivered');
+      });
+    } catch (err) {
+      if (!(err instanceof SupplierUnavailable)) throw err;
+      await recordAttempt(db, {
+        ...attemptOf(ctx, started),
+        outcome: err.ambiguous ? 'ambiguous' : 'failed',
+        detail: err.message,
+      });
+      logger.warn(
+        {
+          unitId: ctx.unit.id,
+          supplier: ctx.supplier.name,
+          attempt: Context.current().info.attempt,
+          error: err.message,
+        },
+        'supplier call failed',
+      );
+      throw ApplicationFailure.retryable(err.message, 'SupplierUnavailable');
+    }
+  }
+
   return {
     /** The units still without a source and, per product, the routes to try (local activity). */
     async planSourcing(orderId: string): Promise<SourcingPlan> {
@@ -169,58 +241,13 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
 
     /** Tries to obtain the unit at this route. Throws (retryably) when the supplier answered nothing conclusive. */
     async buyUnit(input: UnitRoute): Promise<RouteOutcome> {
-      const ctx = await contextOf(input);
-      if (ctx.unit.status !== 'pending') {
-        return ctx.unit.status === 'reserved' ? { kind: 'obtained' } : { kind: 'next', reason: 'unit moved on' };
-      }
-      const started = Date.now();
-      const admission = await admitCall(db, ctx.supplier.id, ctx.circuit);
-      if (admission === 'skip') {
-        // An open circuit stops new purchases, not finding out about one that may have happened.
-        if (ctx.mayHaveBought) return resolve(ctx);
-        await recordAttempt(db, {
-          ...attemptOf(ctx, started),
-          outcome: 'circuit_open',
-          detail: 'circuit open: not called',
-        });
-        return { kind: 'next', reason: 'circuit open' };
-      }
-      try {
-        return await throughCircuit(ctx.supplier, admission, async () => {
-          // An earlier attempt may have bought it: its answer was lost, or it is pending.
-          if (ctx.mayHaveBought) {
-            const found = await ctx.adapter.lookup(ctx.unit.id, ctx.productCode, ctx.product.kind);
-            if (found.kind !== 'not_found') return settleSale(ctx, found, started, 'found_on_lookup');
-          }
-          const quote = await ctx.adapter.quote(ctx.productCode, ctx.product.kind);
-          if (!quote.available || quote.stock === 0)
-            return settleSale(ctx, { kind: 'out_of_stock' }, started, 'delivered');
-          if (aboveThePrice(quote.costMinor, ctx.unit.priceMinor)) {
-            return settleSale(ctx, { kind: 'price_above_limit', costMinor: quote.costMinor }, started, 'delivered');
-          }
-          // On record before it goes out: a worker that dies before the answer is stored leaves this to say "look it up".
-          await recordAttempt(db, { ...attemptOf(ctx, started), outcome: 'sent' });
-          const sale = await ctx.adapter.place(placeRequest(ctx));
-          return settleSale(ctx, sale, started, 'delivered');
-        });
-      } catch (err) {
-        if (!(err instanceof SupplierUnavailable)) throw err;
-        await recordAttempt(db, {
-          ...attemptOf(ctx, started),
-          outcome: err.ambiguous ? 'ambiguous' : 'failed',
-          detail: err.message,
-        });
-        logger.warn(
-          {
-            unitId: ctx.unit.id,
-            supplier: ctx.supplier.name,
-            attempt: Context.current().info.attempt,
-            error: err.message,
-          },
-          'supplier call failed',
-        );
-        throw ApplicationFailure.retryable(err.message, 'SupplierUnavailable');
-      }
+      const outcome = await buy(input);
+      if (outcome.kind !== 'obtained' || !input.deliver || outcome.delivered) return outcome;
+      // Failing here retries the activity, which finds the unit reserved and delivers again;
+      // when those attempts run out, the workflow's own delivering step does it.
+      const delivered = await deliverOrder(db, config.CLAIM_TOKEN_SECRET, input.orderId);
+      if (delivered) logger.info({ orderId: input.orderId, status: 'delivered' }, 'order status changed');
+      return { kind: 'obtained', delivered };
     },
 
     /**
@@ -231,9 +258,7 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
      */
     async resolveUnit(input: UnitRoute): Promise<RouteOutcome> {
       const ctx = await contextOf(input);
-      if (ctx.unit.status !== 'pending') {
-        return ctx.unit.status === 'reserved' ? { kind: 'obtained' } : { kind: 'next', reason: 'unit moved on' };
-      }
+      if (ctx.unit.status !== 'pending') return alreadySettled(ctx, input);
       if (!ctx.mayHaveBought) return { kind: 'next', reason: 'nothing bought' };
       return resolve(ctx);
     },

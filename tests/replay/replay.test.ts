@@ -107,6 +107,19 @@ test("sourcing that ignored the stock step's plan would break every order record
   expect(failures.map((f) => f.file).sort()).toEqual(plannedInStock.sort());
 });
 
+test('a delivering step after a purchase that delivered would break every order recorded since', async () => {
+  const guard = "if (!delivered) await durably('delivering'";
+  const failures = await replayVariant((source) => {
+    expect(source).toContain(guard);
+    return source.replace(guard, "await durably('delivering'");
+  });
+  // Orders whose last unit a synchronous purchase bought (and delivered); the earlier supplier
+  // orders, and those delivered after a callback, took the delivering step and replay it.
+  const deliveredByPurchase = files.filter((f) => f.includes('-purchase-delivers-'));
+  expect(deliveredByPurchase.length).toBeGreaterThanOrEqual(2);
+  expect(failures.map((f) => f.file).sort()).toEqual(deliveredByPurchase.sort());
+});
+
 test('version 2 without its version check would break every order started before it', async () => {
   const guard = 'const lean = version >= 2;';
   const failures = await replayVariant((source) => {
