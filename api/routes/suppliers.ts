@@ -15,6 +15,7 @@ import {
   type SupplierSettings,
   updateSupplier,
 } from '../../store/suppliers/registry';
+import { type SupplierHealth, supplierHealth } from '../../store/suppliers/health';
 import type { ApiDeps } from '../deps';
 import { routeView, supplierView } from '../views/suppliers';
 import { actorOf, callerOf, requireRole } from '../middleware/auth';
@@ -95,6 +96,19 @@ function requireReader(req: Request): void {
   if (!['admin', 'support'].includes(roleFromDb(callerOf(req).role))) throw problems.forbidden();
 }
 
+/** Supplier health looks back this far: long enough to mean something, short enough to be now. */
+const HEALTH_WINDOW_MS = 3_600_000;
+
+function healthView(h: SupplierHealth | undefined) {
+  const calls = h?.calls ?? 0;
+  return {
+    windowSeconds: HEALTH_WINDOW_MS / 1000,
+    calls,
+    successRate: calls > 0 ? Math.round(((h?.ok ?? 0) / calls) * 1000) / 1000 : null,
+    p95LatencyMs: h?.p95LatencyMs ?? null,
+  };
+}
+
 export function suppliersRouter({ db, keyring, config }: ApiDeps): Router {
   const router = Router();
   const outboundAllowList = parseAllowList(config.OUTBOUND_URL_ALLOWLIST);
@@ -120,8 +134,11 @@ export function suppliersRouter({ db, keyring, config }: ApiDeps): Router {
 
   router.get('/', async (req, res) => {
     requireReader(req);
-    const suppliers = await db.supplier.findMany({ orderBy: { name: 'asc' } });
-    res.json({ suppliers: suppliers.map(supplierView) });
+    const [suppliers, health] = await Promise.all([
+      db.supplier.findMany({ orderBy: { name: 'asc' } }),
+      supplierHealth(db, new Date(Date.now() - HEALTH_WINDOW_MS)),
+    ]);
+    res.json({ suppliers: suppliers.map((s) => ({ ...supplierView(s), health: healthView(health.get(s.id)) })) });
   });
 
   router.get('/:id', async (req, res) => {
@@ -129,7 +146,8 @@ export function suppliersRouter({ db, keyring, config }: ApiDeps): Router {
     const id = z.uuid().safeParse(req.params.id);
     const supplier = id.success ? await db.supplier.findUnique({ where: { id: id.data } }) : null;
     if (!supplier) throw problems.notFound('supplier');
-    res.json(supplierView(supplier));
+    const health = await supplierHealth(db, new Date(Date.now() - HEALTH_WINDOW_MS));
+    res.json({ ...supplierView(supplier), health: healthView(health.get(supplier.id)) });
   });
 
   router.patch('/:id', requireRole('admin'), async (req, res) => {

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "sourcing_attempts_supplier_id_at_idx" ON "sourcing_attempts"("supplier_id", "at");
+
