@@ -3,6 +3,7 @@
 // GET /v1/reports/redemptions?from=&to= (admin): redemption and bad-key figures of the keys
 // delivered in the range, as JSON or (Accept: text/csv) CSV.
 // GET /v1/reports/supplier-reconciliation?from=&to= (admin): what supplier reconciliation found.
+// GET /v1/reports/subscriptions?timeZone=&sku= (admin): subscription figures (api/routes/subscription-reports.ts).
 import { Router } from 'express';
 import { reconcile } from '../../store/reconciliation';
 import { redemptionReport } from '../../store/redemption-report';
@@ -12,6 +13,7 @@ import type { ApiDeps } from '../deps';
 import { requireRole } from '../middleware/auth';
 import { parseOr422 } from '../problem';
 import { sendRedemptionReport } from './redemptions';
+import { sendSubscriptionReport } from './subscription-reports';
 import { sendSupplierReconciliationReport } from './supplier-reconciliation-report';
 
 /** `from` and `to` of every report: the one date rule (api/date-range.ts). */
@@ -36,5 +38,6 @@ export function reportsRouter({ db }: ApiDeps): Router {
     const range = { from: new Date(query.from), to: new Date(query.to) };
     sendSupplierReconciliationReport(req, res, range, await findingsFound(db, range));
   });
+  router.get('/subscriptions', requireRole('admin'), (req, res) => sendSubscriptionReport(db, req, res));
   return router;
 }
