@@ -104,7 +104,10 @@ export function reconciliationActivities({ db, keyring, config, logger }: Activi
         // It completed meanwhile: a sold orphan, disputed like any other.
       }
       if (!adapter.dispute) return { remedy: 'none', detail: 'the supplier offers no dispute: settle it with them' };
-      await adapter.dispute(sale.reference, `supplier reconciliation: ${why}`);
+      // A refused dispute stays an open finding: the sale is still to be settled with them.
+      if (!(await adapter.dispute(sale.reference, `supplier reconciliation: ${why}`))) {
+        return { remedy: 'dispute_failed', detail: `the supplier refused the dispute: ${why}` };
+      }
       return { remedy: 'disputed', detail: why };
     };
     try {
