@@ -4,6 +4,7 @@
 // admins read and cancel any, audited), keyset paging, and plan changes refused when they
 // cannot apply.
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { createClientViaApi, staffApi } from '../support/clients';
 import { clientFor, expectProblem } from '../support/http';
 import { PRICE } from '../support/orders';
@@ -25,7 +26,11 @@ let shop: Awaited<ReturnType<typeof subscriptionShop>>;
 beforeAll(async () => {
   // Long months: these tests are about the API, not about renewals happening meanwhile.
   [stack, receiver] = await Promise.all([
-    startStack({ config: subscriptionConfig({ SUBSCRIPTION_SECONDS_PER_MONTH: '3600' }) }),
+    // The fuzzed cancel-link requests would spend the run's per-address budget of buyer links
+    // (shared in PostgreSQL with other suites' claims): this stack's link is not limited.
+    startStack({
+      config: subscriptionConfig({ SUBSCRIPTION_SECONDS_PER_MONTH: '3600', RATE_LIMIT_CLAIM_IP_REQUESTS: '0' }),
+    }),
     startWebhookReceiver(),
   ]);
   shop = await subscriptionShop(stack, receiver, { stock: 20, topUp: 50 * PRICE });
@@ -197,4 +202,65 @@ test('plan changes that cannot apply are refused; the schedule query shows what 
     'subscription_state',
   );
   expectProblem(await shop.api.post(`/v1/subscriptions/${id}/resume`, {}), 409, 'subscription_state');
+});
+
+test('fuzzed intake bodies, queries and cancel tokens never answer 5xx, and a refused body writes nothing', async () => {
+  const valid = () => subscriptionBody(shop.sku);
+  const anything = fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.array(fc.string(), { maxLength: 3 }),
+    fc.dictionary(fc.string({ maxLength: 8 }), fc.string(), { maxKeys: 3 }),
+    fc.string().map((s) => `${s}\u0000\u202E`),
+  );
+  const field = fc.constantFrom(
+    'externalSubscriptionId',
+    'buyer',
+    'sku',
+    'period',
+    'timeZone',
+    'account',
+    'payment',
+    'callbackUrl',
+    'extra',
+  );
+  const before = await countOf();
+  let refused = 0;
+  const accepted = new Set<string>();
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(field, anything), { minLength: 1, maxLength: 3 }), async (changes) => {
+      const body: Record<string, unknown> = valid();
+      for (const [key, value] of changes) body[key] = value;
+      const res = await shop.api.post('/v1/subscriptions', body);
+      expect(res.status).toBeLessThan(500);
+      if (res.status >= 400) {
+        refused += 1;
+        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(typeof res.body.code).toBe('string');
+      } else {
+        accepted.add(res.body.id);
+        await shop.api.post(`/v1/subscriptions/${res.body.id}/cancel`, {});
+      }
+    }),
+    { numRuns: 60 },
+  );
+  expect(refused).toBeGreaterThan(0);
+  // Only the accepted bodies made subscriptions: the refused ones wrote nothing.
+  expect(await countOf()).toBe(before + accepted.size);
+
+  await fc.assert(
+    fc.asyncProperty(fc.string({ maxLength: 80 }), fc.string({ maxLength: 40 }), async (token, query) => {
+      const link = await clientFor(stack.url).post(`/v1/subscription-cancel/${encodeURIComponent(token)}`);
+      expect(link.status).toBeLessThan(500);
+      // An empty or dot-segment token is another path (the URL parser resolves it): not the link's.
+      if (!['', '.', '..'].includes(token)) expect([400, 404]).toContain(link.status);
+      const list = await shop.api.get(`/v1/subscriptions?${encodeURIComponent(query)}=${encodeURIComponent(token)}`);
+      expect(list.status).toBeLessThan(500);
+    }),
+    { numRuns: 60 },
+  );
 });
