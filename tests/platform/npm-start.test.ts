@@ -13,9 +13,16 @@ import { ROOT } from '../support/stack';
 
 jest.setTimeout(180_000);
 
+/**
+ * The live processes of a process group. A zombie (state Z) has exited and holds nothing: it
+ * only waits to be reaped by whoever inherited it, which in a container may take a while.
+ */
 function processesInGroup(pgid: number): string[] {
-  const ps = spawnSync('ps', ['-eo', 'pgid=,pid=,args='], { encoding: 'utf8' });
-  return ps.stdout.split('\n').filter((line) => line.trim().split(/\s+/)[0] === String(pgid));
+  const ps = spawnSync('ps', ['-eo', 'pgid=,pid=,stat=,args='], { encoding: 'utf8' });
+  return ps.stdout.split('\n').filter((line) => {
+    const [group, , stat] = line.trim().split(/\s+/);
+    return group === String(pgid) && !stat?.startsWith('Z');
+  });
 }
 
 test('npm start prints the URLs and keys, serves a workflow, and Ctrl-C stops every process', async () => {
