@@ -116,6 +116,7 @@ test('an analyst approves one review and rejects another from the keyboard; a se
   // a, a note, Enter: approved.
   await a.page.keyboard.press('a');
   await a.page.getByRole('dialog', { name: 'Approve this review' }).waitFor();
+  expect(await seriousViolations(a.page)).toEqual([]);
   await a.page.keyboard.type('known buyer, corporate account');
   await a.page.keyboard.press('Enter');
   await a.page.getByRole('status').filter({ hasText: 'Approved. The order moves on.' }).waitFor();
@@ -189,6 +190,69 @@ test('support finds an order by buyer id and by a spoken code, reads its timelin
   noErrors(s);
 });
 
+test("support reveals a code behind a confirmation, confirms a buyer's report, and refunds a unit", async () => {
+  const shop = await shopWithStock(env.stack, { stock: 2, topUp: 5 * PRICE });
+  const order = await waitForTerminal(shop.api, (await shop.api.post('/v1/orders', orderBody(shop.sku, 2))).body.id);
+  expect(order.status).toBe('delivered');
+  await shop.admin.post('/v1/inventory/batches', { sku: shop.sku, keys: uniqueCodes(2), supplier: 'spare' });
+  const claimed = (await fetch(order.claimUrl).then((r) => r.json())) as { items: { codes: string[] }[] };
+  const support = await staff('support');
+  // Which unit holds the first code the buyer saw.
+  const firstCode = claimed.items[0]!.codes[0]!;
+  const held = await support.api.post('/v1/orders/search-by-code', { code: firstCode });
+  const first: string = held.body.matches[0].unitId;
+  const second: string = order.items[0].units.map((u: any) => u.id).find((id: string) => id !== first);
+  // The buyer reports the first unit's code through the claim link.
+  const report = await fetch(`${order.claimUrl}/report`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: firstCode, reason: 'the app says it was used' }),
+  });
+  expect(report.status).toBeLessThan(300);
+
+  const tab = await open({ apiKey: support.apiKey, path: `/support?order=${order.id}` });
+  const page = tab.page;
+  const row = (unitId: string) => page.locator('tr', { hasText: unitId.slice(0, 8) });
+  await row(first).getByText('buyer reported').waitFor();
+
+  // Reveal: a confirmation with a reason; the code is shown once, and gone when closed.
+  await row(second).getByRole('button', { name: 'Reveal code' }).click();
+  const reveal = page.getByRole('dialog', { name: 'Reveal a code' });
+  await reveal.getByText('The reveal is audited').waitFor();
+  await reveal.getByLabel('Reason').fill('buyer on the phone cannot open the link');
+  expect(await seriousViolations(page)).toEqual([]);
+  await reveal.getByRole('button', { name: 'Reveal' }).click();
+  const shown = (await reveal.getByLabel('Code').textContent())!;
+  expect(await seriousViolations(page)).toEqual([]);
+  expect(claimed.items[0]!.codes).toContain(shown);
+  await reveal.getByRole('button', { name: 'Close' }).last().click();
+  expect(await page.content()).not.toContain(shown);
+  const audit = await env.stack.db.auditLog.findFirstOrThrow({
+    where: { action: 'order.unit_revealed', subjectId: order.id },
+  });
+  expect(audit).toMatchObject({ reason: 'buyer on the phone cannot open the link', actor: `client:${support.name}` });
+
+  // Confirm the buyer's report: the unit is reissued.
+  await row(first).getByRole('button', { name: "Confirm buyer's report" }).click();
+  await page
+    .getByRole('dialog', { name: "Confirm the buyer's report" })
+    .getByLabel('Reason')
+    .fill('verified with the owner');
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').filter({ hasText: 'Done: reissued.' }).waitFor();
+
+  // Refund the other unit: select it, a reason, done.
+  await row(second).getByRole('checkbox').check();
+  await page.getByRole('button', { name: 'Refund selected units (1)' }).click();
+  await page.getByRole('dialog', { name: 'Refund units' }).getByLabel('Reason').fill('goodwill');
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').filter({ hasText: 'Refund: done.' }).waitFor();
+  const after = (await support.api.get(`/v1/orders/${order.id}`)).body.items[0].units;
+  const statusOf = (id: string) => after.find((u: any) => u.id === id).status;
+  expect([statusOf(first), statusOf(second)]).toEqual(['replaced', 'refunded']);
+  noErrors(tab);
+});
+
 test('a support key cannot open the review queue or operations', async () => {
   const support = await staff('support');
   const s = await open({ apiKey: support.apiKey, path: '/reviews' });
@@ -205,7 +269,7 @@ test('a support key cannot open the review queue or operations', async () => {
   noErrors(s);
 });
 
-test('an admin imports keys from a file, with progress, and sees the stock change', async () => {
+test('an admin imports keys from a file, with progress, and sees the stock change; a policy change is simulated before it is saved', async () => {
   const shop = await shopWithStock(env.stack, { stock: 3, topUp: 0 });
   const admin = await staff('admin');
   const tab = await open({ apiKey: admin.apiKey, path: '/operations' });
@@ -227,6 +291,21 @@ test('an admin imports keys from a file, with progress, and sees the stock chang
   expect(stock.counts.available).toBe(2503);
   // Three chunks of at most 1,000 keys, each a batch of its own.
   expect(await env.stack.db.keyBatch.count({ where: { product: { sku: shop.sku }, supplier: 'acme-import' } })).toBe(3);
+
+  // A policy change is simulated before it can be saved.
+  await page.getByLabel('Policy of').selectOption(shop.sku);
+  const save = page.getByRole('button', { name: 'Save' });
+  await page.getByLabel(/^Change/).fill('{"thresholds": {"review": 35, "block": 90}}');
+  expect(await save.isDisabled()).toBe(true);
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^Replayed \d+ decided reviews/ })
+    .waitFor();
+  await save.click();
+  await page.getByRole('status').filter({ hasText: 'Policy saved.' }).waitFor();
+  const policy = (await admin.api.get(`/v1/risk/policies/${shop.sku}`)).body;
+  expect(policy.policy.thresholds).toEqual({ review: 35, block: 90 });
   noErrors(tab);
 });
 

@@ -137,7 +137,10 @@ export const en = {
   'support.code': 'Code',
   'support.compensated': 'Done: {outcome}.',
   'support.compensationRunning': 'Under way; the timeline shows the outcome when it lands.',
-  'support.refundStarted': 'Refund {status}.',
+  'support.refundStarted': 'Refund: {status}.',
+  'refundStatus.refunded': 'done',
+  'refundStatus.pending': 'under way',
+  'refundStatus.provider_refused': 'refused by the payment provider',
 
   'timeline.title': 'Timeline',
   'timeline.incomplete': 'Webhooks could not be read from Temporal just now; the rest is complete.',
@@ -453,7 +456,10 @@ export const zh: Record<keyof typeof en, string> = {
   'support.code': '卡密',
   'support.compensated': '完成：{outcome}。',
   'support.compensationRunning': '处理中；结果出来后会显示在时间线上。',
-  'support.refundStarted': '退款 {status}。',
+  'support.refundStarted': '退款：{status}。',
+  'refundStatus.refunded': '已完成',
+  'refundStatus.pending': '处理中',
+  'refundStatus.provider_refused': '支付机构拒绝',
 
   'timeline.title': '时间线',
   'timeline.incomplete': '暂时无法从 Temporal 读取 Webhook 记录；其余内容完整。',

@@ -281,7 +281,7 @@ function OrderView(props: { orderId: string }) {
           unitIds: action.units.map((u) => u.id),
           reason,
         });
-        setNotice(t('support.refundStarted', { status: res.status ?? '' }));
+        setNotice(t('support.refundStarted', { status: term('refundStatus', res.status ?? 'pending') }));
       } else {
         const compAction =
           action.kind === 'confirm'
@@ -458,9 +458,9 @@ function OrderView(props: { orderId: string }) {
         {action && revealed !== null ? (
           <div class="stack">
             <p>{t('support.revealedWarning')}</p>
-            <p class="code mono" aria-label={t('support.code')}>
+            <output class="code mono" aria-label={t('support.code')}>
               {revealed}
-            </p>
+            </output>
             <div class="row end">
               <button
                 type="button"
