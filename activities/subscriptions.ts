@@ -8,6 +8,7 @@ import { webhookSecretOf } from '../store/clients';
 import { cancelUrlFor } from '../store/subscriptions/cancel-links';
 import { recordSubscriptionEvent } from '../store/subscriptions/events';
 import { type PeriodOrderInput, periodOrderStatus, placePeriodOrder } from '../store/subscriptions/period-orders';
+import { applyPriceChange, subscriptionsOnProduct } from '../store/subscriptions/price-changes';
 import type { ActivityDeps } from './deps';
 import { signedEventPoster } from './webhooks';
 
@@ -34,6 +35,15 @@ export function subscriptionActivities(deps: ActivityDeps) {
       return periodOrderStatus(db, orderId);
     },
 
+    /** A page of the open subscriptions a price change of the product concerns (ids and workflow ids). */
+    subscriptionsToTell(productId: string, after: string | null, limit: number) {
+      return subscriptionsOnProduct(db, productId, after, limit);
+    },
+
+    async applyPriceChange(changeId: string): Promise<void> {
+      if (await applyPriceChange(db, changeId)) logger.info({ changeId }, 'product price changed');
+    },
+
     /**
      * `subscription.<type>` to the subscription's callbackUrl or its client's webhookUrl, under
      * the event's id. A renewal notice carries the charge's time and amount and the buyer's
@@ -49,7 +59,8 @@ export function subscriptionActivities(deps: ActivityDeps) {
       const secret = webhookSecretOf(keyring, subscription.client);
       if (!url || !secret) return { sent: false };
       const { actorClientId: _actor, ...detail } = event.detail as Record<string, unknown>;
-      const notice = event.type === 'renewal_upcoming';
+      // Notices carry the buyer's way out.
+      const notice = event.type === 'renewal_upcoming' || event.type === 'price_changing';
       const result = await postEvent(url, secret, {
         id: subscriptionKeys.event(subscriptionId, seq),
         type: `subscription.${event.type}`,

@@ -30,6 +30,7 @@ import { riskPoliciesRouter } from './routes/risk-policies';
 import { reviewClaimRouter, reviewStreamRouter } from './routes/review-claims';
 import { riskReviewsRouter } from './routes/risk-reviews';
 import { subscriptionCancelLinkRouter, subscriptionsRouter } from './routes/subscriptions';
+import { priceChangesRouter } from './routes/price-changes';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
 import { supplierCallbacksRouter } from './routes/supplier-callbacks';
 import { productRoutesRouter, suppliersRouter } from './routes/suppliers';
@@ -81,6 +82,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/me', meRouter(deps));
   v1.use('/suppliers', suppliersRouter(deps));
   v1.use('/products/:sku/routes', productRoutesRouter(deps));
+  v1.use('/products/:sku/price-changes', priceChangesRouter(deps));
   v1.use('/products', productsRouter(deps));
   // Before the inventory router: it serves the import, POST /v1/inventory/batches.
   v1.use('/inventory/batches', batchesRouter(deps));

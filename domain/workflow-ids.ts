@@ -7,6 +7,8 @@ export const workflowIds = {
   /** One renewal workflow per subscription, for its whole life (continue-as-new keeps the id). */
   subscription: (clientId: string, externalSubscriptionId: string) =>
     `subscription:${clientId}:${externalSubscriptionId}`,
+  /** One per announced price change: tells the product's subscriptions, then applies the price. */
+  priceChange: (changeId: string) => `price-change:${changeId}`,
   /** One compensation per unit and incident (the key that failed). */
   compensation: (unitId: string, incident: string) => `compensation:${unitId}:${incident}`,
   /** One dispute per refused sale: a unit's sale at one supplier (the reference is the unit). */

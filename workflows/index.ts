@@ -3,6 +3,7 @@ export { catalogSyncWorkflow } from './catalog-sync';
 export { supplierReconciliationWorkflow } from './supplier-reconciliation';
 export { orderWorkflow } from './order';
 export { subscriptionWorkflow } from './subscription';
+export { priceChangeWorkflow } from './price-change';
 export { probeWorkflow } from './probe';
 export { refundWorkflow } from './refund';
 export { compensationWorkflow } from './compensation';

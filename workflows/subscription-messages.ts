@@ -1,6 +1,6 @@
 // The renewal workflow's input, state, query and Updates, shared with the API (which must not
 // import the workflow module itself).
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SubscriptionActor, SubscriptionPayment, SubscriptionPlan } from '../domain/subscriptions/events';
 import type { PlanSegment, RenewalClock } from '../domain/subscriptions/periods';
 import type { SubscriptionStatus } from '../domain/subscriptions/status';
@@ -62,6 +62,8 @@ export interface SubscriptionState {
   seq: number;
   /** Runs before this one (continue-as-new). */
   runs: number;
+  /** Price changes already told (the latest few): a repeated signal tells nothing twice. */
+  toldPriceChanges?: string[];
 }
 
 export interface SubscriptionInput {
@@ -129,3 +131,21 @@ export interface ChangePlanInput {
  * never charged an amount they were not told of in time); the result names that period.
  */
 export const changePlanUpdate = defineUpdate<SubscriptionSchedule, [ChangePlanInput]>('changePlan');
+
+/** An announced price change of a product (sent by its price-change workflow to every open subscription on it). */
+export interface PriceChange {
+  changeId: string;
+  productId: string;
+  sku: string;
+  amount: { minor: number; currency: string };
+  /** ISO instant from which orders pay the new price. */
+  effectiveAt: string;
+}
+/** Tells the subscription, if its plan is the product: a `price_changing` event naming the first renewal at the new price. */
+export const priceChangingSignal = defineSignal<[PriceChange]>('priceChanging');
+
+export interface PriceChangeInput {
+  change: PriceChange;
+  /** Subscriptions are told a page at a time, by id; a run continued as new starts after this one. */
+  after?: string;
+}

@@ -31,6 +31,7 @@ import type { SubscriptionActivities } from '../activities/subscriptions';
 import { FailureType } from '../domain/failures';
 import { TERMINAL_STATUSES, type OrderStatus } from '../domain/order-status';
 import type { SubscriptionEventRecord, SubscriptionEventType } from '../domain/subscriptions/events';
+import { noticeLeadMs as noticeLeadOf } from '../domain/subscriptions/notice';
 import { periodAt, periodBounds, type PlanSegment, segmentFrom } from '../domain/subscriptions/periods';
 import {
   accepts,
@@ -48,6 +49,7 @@ import {
   DEFAULT_PERIODS_PER_RUN,
   type DueCharge,
   pauseUpdate,
+  priceChangingSignal,
   resumeSubscriptionUpdate,
   scheduleQuery,
   type SubscriptionActor,
@@ -82,6 +84,9 @@ const webhooks = proxyActivities<SubscriptionActivities>({
 const SYSTEM: SubscriptionActor = { clientId: null, name: 'system:renewal' };
 /** How often a renewal whose child order it could not start reads the order's status. */
 const ORDER_POLL_MS = 5_000;
+/** A price change further ahead than this many periods is told by the renewal notices alone. */
+const MAX_PERIODS_AHEAD = 240;
+const MAX_PRICE_CHANGES_KEPT = 20;
 
 type ChargeOutcome = 'paid' | 'declined' | 'unfulfilled';
 
@@ -98,9 +103,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   const { subscriptionId, clock, timing } = input;
   const state = input.state;
   const noticeMs = timing.noticeSeconds * 1000;
-  // The notice goes out a little earlier than the notice period requires (a tenth of it, at
-  // most an hour), so a timer firing late or a slow webhook does not make it short.
-  const noticeLeadMs = noticeMs + Math.min(Math.round(noticeMs / 10), 3_600_000);
+  const noticeLeadMs = noticeLeadOf(timing.noticeSeconds);
   // Bumped by every accepted request: the main loop's waits end and it looks again.
   let changes = 0;
   // A child order of the current charge is under way (a plan change then applies after it).
@@ -310,7 +313,34 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     return { period: current.number, attempt: 1, retries: 0, firstAt: now, at: now };
   }
 
+  /** When period `n` is charged as things stand: the due charge's time, else the period's start. */
+  const chargeTimeOf = (n: number) => (n === state.due.period ? state.due.at : boundsOf(n).startsAt);
+
   setHandler(scheduleQuery, schedule);
+  // An announced price change of a product: the order system is told which renewal pays it
+  // first (the first charged at or after it takes effect, if the plan is the product then).
+  // The charge itself needs nothing: orders pay the product's price when they are placed.
+  setHandler(priceChangingSignal, (change) => {
+    const told = state.toldPriceChanges ?? [];
+    if (ended() || told.includes(change.changeId)) return;
+    const effectiveAt = Date.parse(change.effectiveAt);
+    for (let n = state.due.period; n < state.due.period + MAX_PERIODS_AHEAD; n++) {
+      if (chargeTimeOf(n) < effectiveAt) continue;
+      if (planFor(n).productId !== change.productId) return;
+      state.toldPriceChanges = [...told, change.changeId].slice(-MAX_PRICE_CHANGES_KEPT);
+      record('price_changing', {
+        detail: {
+          changeId: change.changeId,
+          sku: change.sku,
+          amount: change.amount,
+          effectiveAt: change.effectiveAt,
+          fromPeriod: n,
+          chargeAt: new Date(chargeTimeOf(n)).toISOString(),
+        },
+      });
+      return;
+    }
+  });
   setHandler(
     cancelUpdate,
     async ({ actor, reason }) => {

@@ -60,4 +60,5 @@ export type SubscriptionEventType =
   | 'paused'
   | 'resumed'
   | 'plan_changed'
-  | 'plan_applied';
+  | 'plan_applied'
+  | 'price_changing';

@@ -7,6 +7,7 @@ import type { Prisma } from '@prisma/client';
 import type { SubscriptionEventRecord } from '../../domain/subscriptions/events';
 import type { Db } from '../../infra/db';
 import { recordAuditInTx } from '../audit';
+import { priceAt } from './price-changes';
 
 /** Records one event; returns false when it was recorded already (a retry). */
 export async function recordSubscriptionEvent(db: Db, event: SubscriptionEventRecord): Promise<boolean> {
@@ -14,14 +15,12 @@ export async function recordSubscriptionEvent(db: Db, event: SubscriptionEventRe
   return db.$transaction(async (tx) => {
     const detail: Record<string, unknown> = { ...event.detail };
     if (event.actor.clientId) detail.actorClientId = event.actor.clientId;
-    // A notice announces the price the period will be charged (the product's, now).
+    // A notice announces the price the period will be charged: the product's at the charge's
+    // time, an announced price change included.
     let amount: { minor: number; currency: string } | undefined;
     if (period?.notice) {
-      const product = await tx.product.findUniqueOrThrow({
-        where: { id: period.productId },
-        select: { priceMinor: true, currency: true },
-      });
-      amount = { minor: product.priceMinor, currency: product.currency };
+      const chargeAt = typeof event.detail.chargeAt === 'string' ? new Date(event.detail.chargeAt) : new Date();
+      amount = await priceAt(tx, period.productId, chargeAt);
       detail.amount = amount;
     }
     const { count } = await tx.subscriptionEvent.createMany({
