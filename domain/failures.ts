@@ -17,7 +17,17 @@ export const FailureType = {
   OrderNotParked: 'OrderNotParked',
   /** A subscription request its status does not accept (domain/subscriptions/status.ts). */
   SubscriptionRequestRefused: 'SubscriptionRequestRefused',
+  /** A sourcing step named a unit or route that does not exist. */
+  UnitOrRouteNotFound: 'UnitOrRouteNotFound',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 export const NON_RETRYABLE_FAILURES: string[] = Object.values(FailureType);
+
+/** Failures that pass with time: the activity raises them so its retry policy asks again. */
+export const RetryableFailure = {
+  /** The supplier has not finished the sale yet (and offers no cancel to end it). */
+  SupplierPending: 'SupplierPending',
+  /** The supplier did not answer, or answered with an error that may pass. */
+  SupplierUnavailable: 'SupplierUnavailable',
+} as const;

@@ -4,6 +4,7 @@
 // path a sale arrives by: the purchase itself (best effort, inline) and a callback (its own
 // workflow, retried, since the API makes no supplier calls).
 import { ApplicationFailure } from '@temporalio/activity';
+import { RetryableFailure } from '../../domain/failures';
 import { parseAllowList } from '../../infra/outbound-url';
 import type { Db } from '../../infra/db';
 import { credentialsOf } from '../../store/suppliers/registry';
@@ -64,7 +65,7 @@ export function disputeActivities({ db, keyring, config, logger }: ActivityDeps)
         return disputed;
       } catch (err) {
         if (!(err instanceof SupplierUnavailable)) throw err;
-        throw ApplicationFailure.retryable(`dispute: ${err.message}`, 'SupplierUnavailable');
+        throw ApplicationFailure.retryable(`dispute: ${err.message}`, RetryableFailure.SupplierUnavailable);
       }
     },
 

@@ -4,6 +4,7 @@
 // that proves nothing looks the reference up first, so a sale that went through is used,
 // never bought twice; resolveUnit does the same when the workflow is about to move on.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FailureType, RetryableFailure } from '../../domain/failures';
 import { parseAllowList } from '../../infra/outbound-url';
 import { deliverOrder } from '../../store/orders/fulfilment';
 import { admitCall, type Admission, recordCall } from '../../store/suppliers/circuit';
@@ -49,7 +50,8 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
 
   async function contextOf({ unitId, routeId }: UnitRoute) {
     const found = await unitAtRoute(db, unitId, routeId);
-    if (!found) throw ApplicationFailure.nonRetryable(`no unit ${unitId} or route ${routeId}`, 'UnitOrRouteNotFound');
+    if (!found)
+      throw ApplicationFailure.nonRetryable(`no unit ${unitId} or route ${routeId}`, FailureType.UnitOrRouteNotFound);
     const { supplier, product } = found;
     const adapter = adapterFor(supplier, credentialsOf(keyring, supplier), allow, product.currency);
     return { ...found, adapter };
@@ -154,7 +156,8 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
       if (sale.kind === 'pending') {
         // A supplier that cannot cancel may still complete: keep asking (the workflow's
         // resolve retries) rather than buy the unit elsewhere too.
-        if (!ctx.adapter.cancel) throw ApplicationFailure.retryable('still pending at the supplier', 'SupplierPending');
+        if (!ctx.adapter.cancel)
+          throw ApplicationFailure.retryable('still pending at the supplier', RetryableFailure.SupplierPending);
         sale = await ctx.adapter.cancel(ctx.unit.id);
         if (sale.kind === 'refused') {
           await recordAttempt(db, { ...attemptOf(ctx, started), outcome: 'cancelled', detail: sale.detail });
@@ -165,7 +168,7 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
       return await settleSale(ctx, sale, started, 'found_on_lookup');
     } catch (err) {
       if (!(err instanceof SupplierUnavailable)) throw err;
-      throw ApplicationFailure.retryable(`lookup: ${err.message}`, 'SupplierUnavailable');
+      throw ApplicationFailure.retryable(`lookup: ${err.message}`, RetryableFailure.SupplierUnavailable);
     }
   }
 
@@ -229,7 +232,7 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
         },
         'supplier call failed',
       );
-      throw ApplicationFailure.retryable(err.message, 'SupplierUnavailable');
+      throw ApplicationFailure.retryable(err.message, RetryableFailure.SupplierUnavailable);
     }
   }
 
