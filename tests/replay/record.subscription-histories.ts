@@ -94,6 +94,13 @@ test('record renewal histories', async () => {
     await waitForSubscription(shop.api, id, (s) => s.currentPeriod >= 2, 'period 2 paid after the resume');
     await waitForSubscription(shop.api, id, (s) => s.status === 'expired', 'expired', 90_000);
   });
+  // An announced price change (a signal), told before the renewals that pay it.
+  await record('price-changed-cancelled', 20 * PRICE, async (shop, id) => {
+    await waitForSubscription(shop.api, id, (s) => s.currentPeriod >= 1, 'period 1 paid');
+    await shop.admin.post(`/v1/products/${shop.sku}/price-changes`, { price: { minor: 2 * PRICE, currency: 'CNY' } });
+    await waitForSubscription(shop.api, id, (s) => s.currentPeriod >= 2, 'period 2 paid at the new price', 60_000);
+    await cancel(shop, id);
+  });
   // The buyer's link cancels mid-period.
   await record('cancelled-by-buyer-link', 20 * PRICE, async (shop, id) => {
     const s = await waitForSubscription(shop.api, id, (x) => x.currentPeriod >= 1, 'period 1 paid');

@@ -32,7 +32,7 @@ function eventTypes(file: string): string[] {
 }
 
 test('the committed renewal histories cover renewals, dunning, expiry, cancels, Updates and continue-as-new', () => {
-  for (const kind of ['renewed', 'dunning', 'expired', 'cancelled', 'continued', 'paused']) {
+  for (const kind of ['renewed', 'dunning', 'expired', 'cancelled', 'continued', 'paused', 'price-changed']) {
     expect(files.some((f) => f.includes(kind))).toBe(true);
   }
   const all = files.flatMap(eventTypes);
@@ -41,6 +41,7 @@ test('the committed renewal histories cover renewals, dunning, expiry, cancels, 
     'EVENT_TYPE_TIMER_FIRED',
     'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
     'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+    'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED',
   ]) {
     expect(all).toContain(type);
   }
