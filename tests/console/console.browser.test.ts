@@ -314,7 +314,11 @@ test('every page at 1280×800 and 390×844, in English and Chinese: photographed
   const { reviews } = await reviewedOrders(1);
   const shop = await shopWithStock(env.stack, { stock: 4, topUp: 5 * PRICE });
   const delivered = await waitForTerminal(shop.api, (await shop.api.post('/v1/orders', orderBody(shop.sku))).body.id);
-  await fetch(delivered.claimUrl);
+  // The buyer claims and redeems it: the redemption charts have something to show.
+  const claimed = (await fetch(delivered.claimUrl).then((r) => r.json())) as { items: { codes: string[] }[] };
+  expect((await shop.api.post('/v1/redemptions', { sku: shop.sku, code: claimed.items[0]!.codes[0] })).status).toBe(
+    200,
+  );
   const supplier = await addSupplier(env.sim.url, env.admin, {
     products: { 'VIP-1M': { kind: 'card_key', costMinor: 900, stock: 50 } },
   });

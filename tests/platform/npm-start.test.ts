@@ -75,6 +75,11 @@ test('npm start prints the URLs and keys, serves a workflow, and Ctrl-C stops ev
     const probe = await clientFor(apiUrl, adminKey).post('/v1/probes');
     expect(probe.status).toBe(201);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+    // The operator console, built by npm start when needed, is served by the API.
+    expect(output).toContain(`Console      ${apiUrl}/console/`);
+    const consolePage = await fetch(`${apiUrl}/console/`);
+    expect(consolePage.status).toBe(200);
+    expect(await consolePage.text()).toContain('<div id="app"></div>');
 
     // The printed curl, run as printed, orders a demo key that gets delivered.
     const lines = output.split('\n');

@@ -160,7 +160,7 @@ function BarChart(props: { id: string; title: string; unit: string; rows: { labe
         maintainAspectRatio: false,
         animation: false,
         plugins: { legend: { display: false } },
-        scales: { y: { beginAtZero: true } },
+        scales: { y: { beginAtZero: true, title: { display: true, text: props.unit } } },
       },
     };
     const chart = new Chart(canvas.current, config);
