@@ -73,6 +73,10 @@ interface Evidence {
 /** How often an open review's claim is renewed: well inside the ten minutes it lapses after. */
 const RENEW_MS = 60_000;
 
+/** Enter on a link, button or disclosure does what it always does, not open a review. */
+const interactive = (target: EventTarget | null) =>
+  target instanceof HTMLElement && target.closest('a, button, summary') !== null;
+
 const typing = (target: EventTarget | null) =>
   target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
 
@@ -140,6 +144,15 @@ export function ReviewsPage(props: { me: Me }) {
       setClaimError(errorText(t, err));
     }
   };
+  // Leaving the queue gives the open review back (else it would wait out the lapse).
+  const openRef = useRef<string | null>(null);
+  openRef.current = openId;
+  useEffect(
+    () => () => {
+      if (openRef.current) void api('DELETE', `/v1/risk/reviews/${openRef.current}/claim`).catch(() => undefined);
+    },
+    [],
+  );
   useEffect(() => {
     if (!openId || claimError) return;
     const timer = setInterval(() => void post(`/v1/risk/reviews/${openId}/claim`).catch(() => undefined), RENEW_MS);
@@ -173,7 +186,7 @@ export function ReviewsPage(props: { me: Me }) {
       const current = list[index];
       if (e.key === 'j' || e.key === 'ArrowDown') setSelected(Math.min(index + 1, list.length - 1));
       else if (e.key === 'k' || e.key === 'ArrowUp') setSelected(Math.max(index - 1, 0));
-      else if (e.key === 'Enter' && current && !(e.target instanceof HTMLButtonElement)) void open(current.id);
+      else if (e.key === 'Enter' && current && !interactive(e.target)) void open(current.id);
       else if ((e.key === 'a' || e.key === 'r') && openId && evidence && !heldByOther) {
         setDecisionError(undefined);
         setDeciding(e.key === 'a' ? 'approve' : 'reject');
