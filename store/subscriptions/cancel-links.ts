@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { hmacHex, sha256Hex } from '../../infra/crypto';
 import type { DbTx } from '../../infra/db';
+import { subscriptionRefFields } from './queries';
 
 export function cancelTokenFor(secret: string, subscriptionId: string, nonce: string): string {
   return hmacHex(secret, `subscription-cancel:${subscriptionId}:${nonce}`);
@@ -27,18 +28,6 @@ export function subscriptionByCancelToken(db: DbTx, token: string) {
   if (!/^[0-9a-f]{64}$/.test(token)) return Promise.resolve(null);
   return db.subscription.findUnique({
     where: { cancelTokenHash: sha256Hex(token) },
-    select: {
-      id: true,
-      clientId: true,
-      workflowId: true,
-      status: true,
-      externalSubscriptionId: true,
-      anchorAt: true,
-      timeZone: true,
-      period: true,
-      productId: true,
-      nextChargeAt: true,
-      product: { select: { sku: true } },
-    },
+    select: { ...subscriptionRefFields, nextChargeAt: true },
   });
 }

@@ -56,21 +56,21 @@ export function subscriptionPage(
   );
 }
 
+/** The fields a request about one subscription needs to reach its workflow. */
+export const subscriptionRefFields = {
+  id: true,
+  clientId: true,
+  workflowId: true,
+  status: true,
+  externalSubscriptionId: true,
+  anchorAt: true,
+  timeZone: true,
+  period: true,
+  productId: true,
+  product: { select: { sku: true } },
+} as const;
+
 /** What a request about one subscription needs to reach its workflow. */
 export function subscriptionRef(db: DbTx, id: string, scope: { clientId?: string } = {}) {
-  return db.subscription.findFirst({
-    where: { id, ...scope },
-    select: {
-      id: true,
-      clientId: true,
-      workflowId: true,
-      status: true,
-      externalSubscriptionId: true,
-      anchorAt: true,
-      timeZone: true,
-      period: true,
-      productId: true,
-      product: { select: { sku: true } },
-    },
-  });
+  return db.subscription.findFirst({ where: { id, ...scope }, select: subscriptionRefFields });
 }
