@@ -103,6 +103,14 @@ async function main() {
     results.orderShape = shape;
     const fSame = () =>
       client.workflow.execute('fSame', { taskQueue: 'floors', workflowId: randomUUID(), args: [shape] });
+    // The supplier path's floor: no-op activities of the kinds a supplier-routed order makes
+    // (its purchase is a regular activity). Supplier-routed ÷ own-inventory orders cannot
+    // beat this floor's ratio to F-same by much: it is what the purchase's kind alone costs.
+    const supplied = await supplierRoutedOrder(api, client);
+    const supplierShape = await orderShape(client, await supplied.submit());
+    results.supplierOrderShape = supplierShape;
+    const fSupplier = () =>
+      client.workflow.execute('fSame', { taskQueue: 'floors', workflowId: randomUUID(), args: [supplierShape] });
 
     const pids = stack.pids();
     const processes = {
@@ -124,6 +132,7 @@ async function main() {
     log('floors…');
     const F1 = await withCpu(() => closedLoop(CONCURRENCY, D.run, f1));
     const FSame = await withCpu(() => closedLoop(CONCURRENCY, D.run, fSame));
+    const FSupplier = await withCpu(() => closedLoop(CONCURRENCY, D.run, fSupplier));
     // The SDK's own peak under load: the floor worker (no-op activities) after F1 and F-same.
     const floorWorkerPeakMb = round(peakRssMb(floors.pid!));
     log('orders, closed loop…');
@@ -132,12 +141,11 @@ async function main() {
     // sustained load, then supplier-routed orders, then the open loop's overload steps.
     const workerPeakSustainedMb = round(peakRssMb(pids.workers[0]!));
     log('supplier-routed orders, closed loop…');
-    const supplied = await supplierRoutedOrder(api, client);
     await closedLoop(CONCURRENCY, D.warm / 2, supplied.order);
     const supplierOrders = await withCpu(() => closedLoop(CONCURRENCY, D.run, supplied.order));
     await supplied.close();
     const workerPeakSuppliedMb = round(peakRssMb(pids.workers[0]!));
-    results.closedLoop = { F1, FSame, orders, supplierOrders };
+    results.closedLoop = { F1, FSame, FSupplier, orders, supplierOrders };
 
     log('orders, open loop at rising rates…');
     const steps: { offered: number; result: LoadResult }[] = [];
@@ -193,6 +201,7 @@ async function main() {
       ordersToF1: round(orders.rate / F1.rate),
       ordersToFSame: round(orders.rate / FSame.rate),
       supplierOrdersToOrders: round(supplierOrders.rate / orders.rate),
+      fSupplierToFSame: round(FSupplier.rate / FSame.rate),
       sustainedToF1: round(sustained / F1.rate),
     };
     results.finishedAt = new Date().toISOString();
@@ -245,18 +254,21 @@ async function supplierRoutedOrder(api: ReturnType<typeof apiClient>, client: Cl
   const shop = await api.post('/v1/clients', { name: 'bench supplier shop', role: 'order-system' });
   await api.post(`/v1/clients/${shop.id}/topups`, { amount: { minor: 1_000_000_000, currency: 'CNY' } });
   const shopApi = apiClient(api.baseUrl, shop.apiKey);
-  const order = async () => {
+  const submit = async () => {
     const externalOrderId = randomUUID();
     await shopApi.post('/v1/orders', {
       externalOrderId,
       buyer: { id: `buyer-${externalOrderId.slice(0, 4)}`, ip: '203.0.113.7' },
       items: [{ sku, quantity: 1 }],
     });
-    const workflowId = workflowIds.order(shop.id, externalOrderId);
+    return workflowIds.order(shop.id, externalOrderId);
+  };
+  const order = async () => {
+    const workflowId = await submit();
     const result = (await whenStarted(client, workflowId, (h) => h.result())) as OrderProgress;
     if (result.status !== 'delivered') throw new Error(`supplier order ended ${result.status}`);
   };
-  return { order, close: () => sim.close() };
+  return { submit, order, close: () => sim.close() };
 }
 
 function spawnFloorWorker(address: string, taskQueue: string, bare: boolean): ChildProcess {
@@ -402,7 +414,7 @@ function table(r: any): string {
   const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |\n`;
   const lat = (l: any) => `${l.p50.toFixed(0)} / ${l.p95.toFixed(0)} / ${l.p99.toFixed(0)}`;
   const cpu = (c: any, worker = c.worker) => `${c.temporal} / ${worker} / ${c.api} / ${c.postgres}`;
-  const { F1, FSame, orders } = r.closedLoop;
+  const { F1, FSame, FSupplier, orders } = r.closedLoop;
   let out = `\nMachine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGb} GB, Node ${r.machine.node}, commit ${r.machine.commit}\n\n`;
   out += row([
     'closed loop, 20 concurrent',
@@ -424,6 +436,12 @@ function table(r: any): string {
     cpu(FSame.cpuMsPerCall, FSame.cpuMsPerCall.floorWorker),
   ]);
   out += row([
+    `F-supplier: ${r.supplierOrderShape.join(', ')}`,
+    FSupplier.rate.toFixed(1),
+    lat(FSupplier.latency),
+    cpu(FSupplier.cpuMsPerCall, FSupplier.cpuMsPerCall.floorWorker),
+  ]);
+  out += row([
     'own-inventory order, POST → delivered',
     orders.rate.toFixed(1),
     lat(orders.latency),
@@ -436,7 +454,7 @@ function table(r: any): string {
     lat(sup.latency),
     cpu(sup.cpuMsPerCall),
   ]);
-  out += `\nOrders ÷ F1: ${r.ratios.ordersToF1}   Orders ÷ F-same: ${r.ratios.ordersToFSame}   Supplier-routed ÷ own-inventory: ${r.ratios.supplierOrdersToOrders}\n`;
+  out += `\nOrders ÷ F1: ${r.ratios.ordersToF1}   Orders ÷ F-same: ${r.ratios.ordersToFSame}   Supplier-routed ÷ own-inventory: ${r.ratios.supplierOrdersToOrders} (their floors, F-supplier ÷ F-same: ${r.ratios.fSupplierToFSame})\n`;
   out += `Open loop: highest sustained ${r.openLoop.sustained}/s (${r.ratios.sustainedToF1} × F1); `;
   out += r.openLoop.atHalf
     ? `at half (${r.openLoop.sustained / 2}/s) p50/p95/p99 ${lat(r.openLoop.atHalf.latency)} ms\n`
