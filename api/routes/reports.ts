@@ -4,7 +4,9 @@
 // delivered in the range, as JSON or (Accept: text/csv) CSV.
 // GET /v1/reports/supplier-reconciliation?from=&to= (admin): what supplier reconciliation found.
 // GET /v1/reports/subscriptions?timeZone=&sku= (admin): subscription figures (api/routes/subscription-reports.ts).
+// GET /v1/reports/sales?from=&to=&groupBy=product|channel (admin): sales and margin (api/routes/sales-report.ts).
 import { Router } from 'express';
+import { salesReport } from '../../store/orders/sales-report';
 import { reconcile } from '../../store/reconciliation';
 import { redemptionReport } from '../../store/redemption-report';
 import { findingsFound } from '../../store/suppliers/reconciliation';
@@ -13,6 +15,7 @@ import type { ApiDeps } from '../deps';
 import { requireRole } from '../middleware/auth';
 import { parseOr422 } from '../problem';
 import { sendRedemptionReport } from './redemptions';
+import { SalesReportQuery, sendSalesReport } from './sales-report';
 import { sendSubscriptionReport } from './subscription-reports';
 import { sendSupplierReconciliationReport } from './supplier-reconciliation-report';
 
@@ -37,6 +40,11 @@ export function reportsRouter({ db }: ApiDeps): Router {
     const query = parseOr422(Range, req.query);
     const range = { from: new Date(query.from), to: new Date(query.to) };
     sendSupplierReconciliationReport(req, res, range, await findingsFound(db, range));
+  });
+  router.get('/sales', requireRole('admin'), async (req, res) => {
+    const range = parseOr422(SalesReportQuery, req.query);
+    const { rows, totals } = await salesReport(db, range);
+    sendSalesReport(req, res, { range, rows, totals });
   });
   router.get('/subscriptions', requireRole('admin'), (req, res) => sendSubscriptionReport(db, req, res));
   return router;
