@@ -11,6 +11,7 @@ import { connectTemporal } from '../infra/temporal';
 import { ensureClientWithKey } from '../store/clients';
 import { createApp } from './app';
 import { createOrderStarts } from './order-starts';
+import { createSubscriptionStarts } from './subscription-starts';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
   }
 
   const orderStarts = createOrderStarts({ db, temporal, config, logger });
-  const stopSweeping = orderStarts.sweepPeriodically();
+  const stopSweepingOrders = orderStarts.sweepPeriodically();
+  const stopSweepingSubscriptions = createSubscriptionStarts({ db, temporal, config, logger }).sweepPeriodically();
   const app = createApp({ config, db, temporal, keyring, logger, orderStarts });
   const server: Server = app.listen(config.API_PORT, config.API_HOST);
   await once(server, 'listening');
@@ -43,7 +45,8 @@ async function main(): Promise<void> {
     server.close();
     server.closeIdleConnections();
     await once(server, 'close');
-    stopSweeping();
+    stopSweepingOrders();
+    stopSweepingSubscriptions();
     await orderStarts.drain();
     await temporal.connection.close();
     await closeDb(db);

@@ -15,9 +15,8 @@ import { startOnce } from '../infra/temporal';
 import { findStuckOrders } from '../store/orders';
 import type { orderWorkflow } from '../workflows/order';
 import { ORDER_WORKFLOW_VERSION, type StepBounds } from '../workflows/order-messages';
+import { createStartSweep, type StartSweep } from './start-sweep';
 
-/** Per sweep: at the default interval, up to 50 orders a second healed after an outage. */
-const SWEEP_BATCH = 500;
 /**
  * Starts in flight beyond which intake waits for its own start: when Temporal falls behind,
  * order systems are slowed down instead of the API queueing starts without bound. At the
@@ -43,16 +42,12 @@ function configuredBounds(config: Config): Partial<StepBounds> | undefined {
   return set.length > 0 ? (Object.fromEntries(set) as Partial<StepBounds>) : undefined;
 }
 
-export interface OrderStarts {
+export interface OrderStarts extends StartSweep {
   /**
    * Starts the order's workflow in the background (resolves at once) or, with too many starts
    * in flight, resolves when this one is done; a start that fails is left to the sweep.
    */
   start(order: Startable): Promise<void>;
-  /** Starts the workflow of every order still `received` ORDER_START_SWEEP_IDLE_MS after its last change. */
-  sweep(only?: { clientId?: string }): Promise<number>;
-  /** Sweeps every ORDER_START_SWEEP_EVERY_MS until stopped; returns the stop. */
-  sweepPeriodically(): () => void;
   /** Waits for the starts in flight (on shutdown, after the server stopped taking requests). */
   drain(): Promise<void>;
 }
@@ -73,16 +68,18 @@ export function createOrderStarts(deps: { db: Db; temporal: Client; config: Conf
     });
   }
 
-  async function sweep(only: { clientId?: string } = {}): Promise<number> {
-    const idle = await findStuckOrders(db, new Date(Date.now() - config.ORDER_START_SWEEP_IDLE_MS), SWEEP_BATCH, {
-      status: 'received',
-      ...only,
-    });
-    // One at a time: the sweep runs when Temporal was away or is overloaded, and should not add a burst.
-    for (const order of idle) await startWorkflow(order);
-    if (idle.length > 0) logger.info({ orders: idle.length }, 'order starts swept');
-    return idle.length;
-  }
+  // Lost: an order still `received` ORDER_START_SWEEP_IDLE_MS after its last change.
+  const { sweep, sweepPeriodically } = createStartSweep({
+    what: 'order',
+    find: (limit, only) =>
+      findStuckOrders(db, new Date(Date.now() - config.ORDER_START_SWEEP_IDLE_MS), limit, {
+        status: 'received',
+        ...only,
+      }),
+    start: startWorkflow,
+    everyMs: config.ORDER_START_SWEEP_EVERY_MS,
+    logger,
+  });
 
   return {
     async start(order) {
@@ -95,18 +92,7 @@ export function createOrderStarts(deps: { db: Db; temporal: Client; config: Conf
       if (inFlight.size > MAX_STARTS_IN_FLIGHT) await started;
     },
     sweep,
-    sweepPeriodically() {
-      let sweeping = false;
-      const timer = setInterval(() => {
-        if (sweeping) return;
-        sweeping = true;
-        sweep()
-          .catch((err: unknown) => logger.warn({ err }, 'order start sweep failed; the next one retries'))
-          .finally(() => (sweeping = false));
-      }, config.ORDER_START_SWEEP_EVERY_MS);
-      timer.unref();
-      return () => clearInterval(timer);
-    },
+    sweepPeriodically,
     async drain() {
       await Promise.all([...inFlight]);
     },

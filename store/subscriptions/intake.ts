@@ -1,7 +1,8 @@
 // Subscription intake: one subscription per (client, externalSubscriptionId) or
 // Idempotency-Key, as order intake does for orders; a different body under the same ids is a
 // conflict. The subscription is recorded with its first history row (seq 0, `created`) in one
-// transaction; its renewal workflow is started by the API right after.
+// transaction; its renewal workflow is started by the API right after, or by the start sweep
+// (api/subscription-starts.ts) when that start was lost.
 import { randomUUID } from 'node:crypto';
 import type { Prisma, Subscription } from '@prisma/client';
 import type { Geo } from '../../domain/risk/facts';
@@ -141,4 +142,34 @@ export async function createSubscription(
     }
     throw err;
   }
+}
+
+/**
+ * Subscriptions whose renewal workflow shows no sign of having run, committed before
+ * `before`, oldest first: still as intake left them (`active`, no event after the creation —
+ * `last_seq` 0 — and no period row; the workflow's first step places period 1's order, which
+ * writes that row). Either the start was lost (the API killed between commit and start,
+ * Temporal away) or the workflow has not been given to a worker yet; starting it again is
+ * harmless in both cases. Until the workflow records anything, `next_charge_at` is the anchor,
+ * the commit's time: the (status, next_charge_at) index finds these among the few active
+ * subscriptions whose charge is due now, not among every subscription.
+ */
+export function findUnstartedSubscriptions(
+  db: Db,
+  before: Date,
+  limit: number,
+  only: { clientId?: string } = {},
+): Promise<IntakeSubscription[]> {
+  return db.subscription.findMany({
+    where: {
+      status: 'active',
+      nextChargeAt: { lt: before },
+      lastSeq: 0,
+      periods: { none: {} },
+      ...(only.clientId ? { clientId: only.clientId } : {}),
+    },
+    orderBy: { nextChargeAt: 'asc' },
+    take: limit,
+    select: intakeSelect,
+  });
 }

@@ -1,18 +1,12 @@
 // Intake answers 202 once the order is committed and starts its workflow in the background
 // (api/order-starts.ts). A start that does not happen (Temporal away, the API killed between
 // commit and start) loses nothing: the sweep, or a resubmission, starts it, once.
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
-import { createApp } from '../../api/app';
 import { createOrderStarts } from '../../api/order-starts';
 import { workflowIds } from '../../domain/workflow-ids';
-import { freePort } from '../../scripts/lib/process-stack';
 import { clientFor } from '../support/http';
 import { orderBody, PRICE, shopWithStock, waitForTerminal } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
+import { apiWithoutTemporal as downApi, runsOf, workflowExists as exists } from '../support/temporal-down';
 
 let stack: TestStack;
 const closers: (() => Promise<unknown>)[] = [];
@@ -26,32 +20,12 @@ afterAll(async () => {
 
 /** Another API process over the same database whose Temporal is unreachable. */
 async function apiWithoutTemporal(): Promise<string> {
-  // Nobody listens on a free port: Temporal, as this API process sees it, is down. No retries:
-  // the start fails at once instead of backing off past the test.
-  const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [] });
-  const temporal = new Client({ connection, namespace: stack.config.TEMPORAL_NAMESPACE });
-  const deps = { ...stack.deps, temporal };
-  const orderStarts = createOrderStarts(deps);
-  const server: Server = createApp({ ...deps, orderStarts }).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  closers.push(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await orderStarts.drain();
-    await connection.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = await downApi(stack);
+  closers.push(api.close);
+  return api.url;
 }
 
-async function workflowExists(workflowId: string): Promise<boolean> {
-  try {
-    await stack.deps.temporal.workflow.getHandle(workflowId).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+const workflowExists = (workflowId: string) => exists(stack, workflowId);
 
 test('with Temporal down the order is still accepted; the sweep starts it once Temporal answers, and it is delivered once', async () => {
   const ctx = await shopWithStock(stack, { stock: 2, topUp: 10 * PRICE });
@@ -78,11 +52,7 @@ test('with Temporal down the order is still accepted; the sweep starts it once T
 
   // Swept again, a delivered order is not `received`: nothing is started, nothing moves.
   expect(await sweeper.sweep({ clientId: ctx.shop.id })).toBe(0);
-  const workflows = [];
-  for await (const wf of stack.deps.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    workflows.push(wf);
-  }
-  expect(workflows).toHaveLength(1);
+  expect(await runsOf(stack, workflowId)).toBe(1);
 });
 
 test('a resubmission starts a workflow whose start was lost, at once', async () => {
