@@ -4,7 +4,9 @@
 //   GET  /v1/orders/:id/timeline                  everything that happened, in time order
 // Mounted before the orders router: a GET /v1/orders without buyerId or account is that
 // router's (externalOrderId, stuckFor). An order system sees its own orders only (others are
-// absent, never 403), and on its timeline neither risk internals nor staff actions.
+// absent, never 403), and on its timeline neither risk internals nor staff actions. The
+// timeline names the subscription whose period the order was placed for (the order system's
+// own, so it sees it too).
 import { type Request, type RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import { CardKeySchema } from '../../domain/card-key';
@@ -13,6 +15,7 @@ import { type Role, roleFromDb } from '../../domain/roles';
 import { Identifier } from '../../domain/text';
 import { findUnitsByCode, type OrderSummary, searchOrders } from '../../store/orders/search';
 import { orderTimeline, sortTimeline, type TimelineEntry } from '../../store/orders/timeline';
+import type { OrderPeriod } from '../../store/subscriptions/order-period';
 import type { ApiDeps } from '../deps';
 import { callerOf, requireRole } from '../middleware/auth';
 import { webhookEntries } from '../order-webhooks';
@@ -74,6 +77,17 @@ function entryView(e: TimelineEntry) {
     ...(e.actor ? { actor: e.actor } : {}),
     ...(e.reason ? { reason: e.reason } : {}),
     ...(e.data ? { data: e.data } : {}),
+  };
+}
+
+function subscriptionView(p: OrderPeriod) {
+  return {
+    id: p.subscription.id,
+    externalSubscriptionId: p.subscription.externalSubscriptionId,
+    periodNumber: p.number,
+    status: p.subscription.status,
+    sku: p.subscription.sku,
+    period: p.subscription.period,
   };
 }
 
@@ -145,6 +159,7 @@ export function orderLookupRouter({ db, temporal, config }: ApiDeps): Router {
       orderId: found.order.id,
       workflowId: found.order.workflowId,
       status: found.order.status,
+      subscription: found.subscription ? subscriptionView(found.subscription) : null,
       entries: sortTimeline([...found.entries, ...webhooks.entries]).map(entryView),
       ...(webhooks.unavailable ? { incomplete: ['webhook'] } : {}),
     });

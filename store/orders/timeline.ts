@@ -1,12 +1,16 @@
 // Everything that happened to one order, from the tables that record it, as one list in time
-// order: the status history, risk assessments and reviews, ledger movements, provider payment
-// operations, supplier attempts, what became of each key, claims, compensations and the audit
-// log's human actions. Card-key plaintext is never read here (keys are listed by id and status).
+// order: the subscription period it was placed for, the status history, risk assessments and
+// reviews, ledger movements, provider payment operations, supplier attempts, what became of
+// each key, claims, compensations and the audit log's human actions. Card-key plaintext is
+// never read here (keys are listed by id and status).
 // Webhooks leave no row; the API adds them from the workflow's history (api/order-webhooks.ts).
 import type { DbTx } from '../../infra/db';
 import { HIDDEN_OUTCOMES } from '../../domain/suppliers';
+import { type OrderPeriod, periodOfOrder } from '../subscriptions/order-period';
 
+// First the subscription: its period begins before (or as) the order placed for it.
 export const TIMELINE_SOURCES = [
+  'subscription',
   'order',
   'risk',
   'review',
@@ -42,16 +46,24 @@ const SHOWN_FROM_ROWS = new Set(['compensation.requested', 'risk.review_decided'
 /** Ledger amounts are BIGINT; every amount the platform takes fits a JSON number exactly (≤ 10^10). */
 const str = (n: bigint) => Number(n);
 
+export interface OrderTimeline {
+  order: { id: string; workflowId: string; status: string };
+  /** The subscription period the order was placed for (the order system's own), or null. */
+  subscription: OrderPeriod | null;
+  entries: TimelineEntry[];
+}
+
 /** The order's timeline, or null when there is no such order (or, with `clientId`, not that client's). */
 export async function orderTimeline(
   db: DbTx,
   orderId: string,
   view: { staff: boolean; clientId?: string },
-): Promise<{ order: { id: string; workflowId: string; status: string }; entries: TimelineEntry[] } | null> {
+): Promise<OrderTimeline | null> {
   const order = await db.order.findFirst({
     where: { id: orderId, ...(view.clientId ? { clientId: view.clientId } : {}) },
     select: {
       id: true,
+      clientId: true,
       workflowId: true,
       status: true,
       createdAt: true,
@@ -78,7 +90,7 @@ export async function orderTimeline(
   if (!order) return null;
   const unitIds = order.units.map((u) => u.id);
   const keyIds = order.units.map((u) => u.cardKeyId).filter((id): id is string => id !== null);
-  const [ledger, keys, audit] = await Promise.all([
+  const [ledger, keys, audit, period] = await Promise.all([
     db.ledgerTransaction.findMany({
       where: { orderId: order.id },
       orderBy: { id: 'asc' },
@@ -108,11 +120,20 @@ export async function orderTimeline(
       },
       orderBy: { id: 'asc' },
     }),
+    periodOfOrder(db, order),
   ]);
 
   const entries: TimelineEntry[] = [
     { at: order.createdAt, source: 'order', event: 'received', data: { externalOrderId: order.externalOrderId } },
   ];
+  if (period) {
+    entries.push({
+      at: period.startsAt,
+      source: 'subscription',
+      event: 'period',
+      data: { subscriptionId: period.subscription.id, periodNumber: period.number },
+    });
+  }
   for (const h of order.history) {
     entries.push({
       at: h.at,
@@ -290,6 +311,7 @@ export async function orderTimeline(
   }
   return {
     order: { id: order.id, workflowId: order.workflowId, status: order.status },
+    subscription: period,
     entries: view.staff ? entries : entries.filter((e) => !STAFF_ONLY.has(e.source)),
   };
 }

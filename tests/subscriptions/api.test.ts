@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { createClientViaApi, staffApi } from '../support/clients';
 import { clientFor, expectProblem } from '../support/http';
-import { PRICE } from '../support/orders';
+import { orderBody, PRICE, waitForTerminal } from '../support/orders';
 import { startStack, type TestStack } from '../support/stack';
 import {
   subscriptionBody,
@@ -263,4 +263,46 @@ test('fuzzed intake bodies, queries and cancel tokens never answer 5xx, and a re
     }),
     { numRuns: 60 },
   );
+});
+
+test("a period's order names its subscription in the timeline, for the order system and for staff; an ordinary order names none", async () => {
+  const body = subscriptionBody(shop.sku);
+  const created = await shop.api.post('/v1/subscriptions', body);
+  expect(created.status).toBe(202);
+  const id: string = created.body.id;
+  const paid = await waitForSubscription(shop.api, id, (s) => s.currentPeriod === 1, 'period 1 paid');
+  const period1 = paid.periods[0];
+  const support = await staffApi(stack, 'support');
+  for (const api of [shop.api, support]) {
+    const timeline = await api.get(`/v1/orders/${period1.orderId}/timeline`);
+    expect(timeline.status).toBe(200);
+    expect(timeline.body.subscription).toEqual({
+      id,
+      externalSubscriptionId: body.externalSubscriptionId,
+      periodNumber: 1,
+      status: 'active',
+      sku: shop.sku,
+      period: 'month',
+    });
+    // The period begins with the subscription, before the order placed for it.
+    expect(timeline.body.entries[0]).toEqual({
+      at: period1.startsAt,
+      source: 'subscription',
+      event: 'period',
+      data: { subscriptionId: id, periodNumber: 1 },
+    });
+    expect(timeline.body.entries.filter((e: any) => e.source === 'subscription')).toHaveLength(1);
+  }
+
+  // An ordinary order, and one the shop named like a period's order: neither is a subscription's.
+  for (const externalOrderId of [`ext-${randomUUID()}`, `subscription:${id}:1:9`]) {
+    const placed = await shop.api.post('/v1/orders', orderBody(shop.sku, 1, externalOrderId));
+    expect(placed.status).toBe(202);
+    await waitForTerminal(shop.api, placed.body.id);
+    const timeline = await support.get(`/v1/orders/${placed.body.id}/timeline`);
+    expect(timeline.status).toBe(200);
+    expect(timeline.body.subscription).toBeNull();
+    expect(timeline.body.entries.some((e: any) => e.source === 'subscription')).toBe(false);
+  }
+  await shop.api.post(`/v1/subscriptions/${id}/cancel`, {});
 });

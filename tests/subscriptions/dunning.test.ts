@@ -81,6 +81,16 @@ test('payment fails twice, then succeeds in dunning: delivered once, and the nex
       [orders[2]!.id, 'hold'],
     ].sort(),
   );
+  // Every attempt's order names the subscription's period 2 in its timeline: the last through
+  // the period's row, the earlier ones (the row moved on) through the events that name them.
+  for (const o of orders) {
+    const timeline = await api.get(`/v1/orders/${o.id}/timeline`);
+    expect({ order: o.externalOrderId, subscription: timeline.body.subscription }).toEqual({
+      order: o.externalOrderId,
+      subscription: expect.objectContaining({ id, periodNumber: 2 }),
+    });
+  }
+
   // The retries ran at the configured offsets from the period's start.
   const anchor = Date.parse(recovered.anchorAt);
   const period2Start = anchor + MONTH_MS;
