@@ -48,3 +48,20 @@ export function formatDuration(lang: Lang, ms: number): string {
 }
 
 export const shortId = (id: string) => id.slice(0, 8);
+
+/** Minor units as a number of major units (yuan, dollars) for a chart's axis: 1500 CNY → 15. */
+export function majorUnits(money: Money): number {
+  const digits = new Intl.NumberFormat('en', { style: 'currency', currency: money.currency }).resolvedOptions()
+    .maximumFractionDigits;
+  return money.minor / 10 ** (digits ?? 2);
+}
+
+/** A rate (0.1234) as a percentage with one decimal ("12.3 %"), or "—". */
+export function formatRate(lang: Lang, rate: number | null | undefined): string {
+  if (rate === null || rate === undefined) return '—';
+  return new Intl.NumberFormat(locale(lang), { style: 'percent', maximumFractionDigits: 1 }).format(rate);
+}
+
+export function formatCount(lang: Lang, n: number): string {
+  return new Intl.NumberFormat(locale(lang)).format(n);
+}

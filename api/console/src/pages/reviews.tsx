@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, get, post, readEvents } from '../api';
 import { useNow } from '../components/clock';
 import { Dialog, ReasonForm } from '../components/dialog';
+import type { TravelMap } from '../components/travel-map';
 import { Notice, errorText } from '../components/messages';
 import { formatDuration, formatMoney, formatTime, shortId } from '../format';
 import { useLang, useT, useTerm } from '../i18n';
@@ -459,17 +460,44 @@ function EvidenceView(props: {
   );
 }
 
-/** Both addresses, how far apart, how fast the buyer would have moved: a labelled distance line. */
+/** Both addresses on a small map (its own chunk), how far apart, how fast the buyer would have moved. */
 function Travel(props: { travel: Evidence['travel'] }) {
   const t = useT();
   const term = useTerm();
   const { lang } = useLang();
   const travel = props.travel;
-  const place = (p: Place | null) =>
+  const where = (p: Place) => (p.geo ? [p.geo.city, p.geo.country].filter(Boolean).join(', ') : t('reviews.unlocated'));
+  const ends = travel
+    ? [
+        { mark: 'A', place: travel.from },
+        { mark: 'B', place: travel.to },
+      ]
+    : [];
+  const located = ends.flatMap(({ mark, place }) =>
+    place?.geo
+      ? [{ mark, name: `${term('place', place.label)}: ${where(place)}`, lon: place.geo.lon, lat: place.geo.lat }]
+      : [],
+  );
+  const distance =
+    travel?.distanceKm !== undefined
+      ? t('reviews.distance', {
+          km: travel.distanceKm.toLocaleString(),
+          speed: (travel.impliedSpeedKmh ?? 0).toLocaleString(),
+        })
+      : t('reviews.noDistance');
+  const MapView = useTravelMap(located.length > 0);
+  const place = (mark: string, p: Place | null) =>
     p ? (
       <div class="place">
-        <strong>{term('place', p.label)}</strong>
-        <span>{p.geo ? [p.geo.city, p.geo.country].filter(Boolean).join(', ') : t('reviews.unlocated')}</span>
+        <strong>
+          {p.geo && (
+            <span class={`mark-key mark-${mark.toLowerCase()}`} aria-hidden="true">
+              {mark}
+            </span>
+          )}
+          {term('place', p.label)}
+        </strong>
+        <span>{where(p)}</span>
         <span class="mono">{p.ip}</span>
         <span>{formatTime(lang, p.at)}</span>
       </div>
@@ -485,23 +513,34 @@ function Travel(props: { travel: Evidence['travel'] }) {
         <p>{t('reviews.noTravel')}</p>
       ) : (
         <div class="travel">
-          {place(travel.from)}
-          <div class="line" aria-hidden="true">
-            <span class="dot" />
-            <span class="bar" />
-            <span class="dot" />
-          </div>
-          {place(travel.to)}
-          <p class="distance">
-            {travel.distanceKm !== undefined
-              ? t('reviews.distance', {
-                  km: travel.distanceKm.toLocaleString(),
-                  speed: (travel.impliedSpeedKmh ?? 0).toLocaleString(),
-                })
-              : t('reviews.noDistance')}
-          </p>
+          {located.length > 0 && (
+            <div class="map-frame">
+              {MapView ? (
+                <MapView
+                  places={located}
+                  title={t('reviews.map', { places: located.map((l) => `${l.mark} ${l.name}`).join('; '), distance })}
+                />
+              ) : (
+                <p class="hint">{t('common.loading')}</p>
+              )}
+            </div>
+          )}
+          {place('A', travel.from)}
+          {place('B', travel.to)}
+          <p class="distance">{distance}</p>
         </div>
       )}
     </section>
   );
+}
+
+type TravelMapComponent = typeof TravelMap;
+
+/** The map's module (d3-geo and the land outlines), loaded the first time a located review opens. */
+function useTravelMap(wanted: boolean): TravelMapComponent | null {
+  const [view, setView] = useState<TravelMapComponent | null>(null);
+  useEffect(() => {
+    if (wanted && !view) void import('../components/travel-map').then((m) => setView(() => m.TravelMap));
+  }, [wanted]);
+  return view;
 }

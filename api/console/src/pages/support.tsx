@@ -1,7 +1,8 @@
 // The support desk: find an order by id, external id, buyer, top-up account or the code the
 // buyer reads out; the order with its units and the actions support takes on them (reissue or
 // refund a bad key, confirm a buyer's report, refund units, reveal one code — each with a
-// reason, audited by the API); and the order's timeline. The order open is in the URL.
+// reason, audited by the API); and the order's timeline, headed by the subscription the order
+// renews when it is a period's order. The order open is in the URL.
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../api';
 import { Dialog, ReasonForm } from '../components/dialog';
@@ -63,10 +64,21 @@ interface TimelineEntry {
   data?: Record<string, unknown>;
 }
 
+/** The subscription whose period this order charged (a renewal's order), when it is one. */
+interface OrderSubscription {
+  id: string;
+  externalSubscriptionId: string;
+  periodNumber: number;
+  status: string;
+  sku: string;
+  period: string;
+}
+
 interface Timeline {
   workflowId: string;
   entries: TimelineEntry[];
   incomplete?: string[];
+  subscription?: OrderSubscription | null;
 }
 
 type Action =
@@ -502,6 +514,7 @@ function TimelineView(props: { timeline: Timeline }) {
   return (
     <section class="panel" aria-labelledby="timeline-title">
       <h2 id="timeline-title">{t('timeline.title')}</h2>
+      {props.timeline.subscription && <SubscriptionOf subscription={props.timeline.subscription} />}
       {props.timeline.incomplete && <p class="notice warn">{t('timeline.incomplete')}</p>}
       <ol class="timeline">
         {props.timeline.entries.map((e, i) => {
@@ -512,7 +525,8 @@ function TimelineView(props: { timeline: Timeline }) {
               <span class="badge">{term('source', e.source)}</span>
               <span class="what">
                 {hasMessage(key) ? t(key) : `${e.source} ${e.event}`}
-                {e.data?.status !== undefined && ` · ${term('status', String(e.data.status))}`}
+                {e.data?.status !== undefined &&
+                  ` · ${term(e.source === 'subscription' ? 'subscriptionStatus' : 'status', String(e.data.status))}`}
                 {e.unitId && ` · ${t('support.unit')} ${shortId(e.unitId)}`}
               </span>
               {(e.actor || e.reason) && (
@@ -528,6 +542,24 @@ function TimelineView(props: { timeline: Timeline }) {
         })}
       </ol>
     </section>
+  );
+}
+
+/** "This order is period 3 of subscription sub-42 (active, vip-1m, month)." */
+function SubscriptionOf(props: { subscription: OrderSubscription }) {
+  const t = useT();
+  const term = useTerm();
+  const s = props.subscription;
+  return (
+    <p class="belongs" data-subscription={s.id}>
+      {t('timeline.subscriptionOf', {
+        n: s.periodNumber,
+        id: s.externalSubscriptionId,
+        status: term('subscriptionStatus', s.status),
+        sku: s.sku,
+        period: term('period', s.period),
+      })}
+    </p>
   );
 }
 
