@@ -3,9 +3,13 @@
 // from the keyboard while a second analyst sees the claim; support finds an order by buyer and
 // by a code read out over the phone, reads its timeline and reissues a unit; a support key
 // cannot open the queue or operations; an admin imports keys from a file and sees the stock
-// change. Every page at both sizes is photographed (tests/console/screenshots, git-ignored),
-// checked with axe-core (no serious or critical violation) and must log no browser errors.
+// change; an admin reads a product's sales and margin and a subscription's renewal due in the
+// reports, support sees which subscription period an order paid for, and a review shows both
+// addresses on a map. Every page at both sizes is photographed (tests/console/screenshots,
+// git-ignored), checked with axe-core (no serious or critical violation) and must log no
+// browser errors.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { createClientViaApi } from '../support/clients';
 import { clientFor } from '../support/http';
@@ -19,13 +23,23 @@ import {
   seriousViolations,
 } from '../support/browser';
 import { orderBody, PRICE, shopWithStock, uniqueCodes, waitForTerminal } from '../support/orders';
+import { subscriptionBody, waitForSubscription } from '../support/subscriptions';
 import { addRoute, addSupplier, stackWithSuppliers } from '../support/suppliers';
 import { waitFor } from '../support/wait';
 import { CONSOLE_CSP } from '../../api/console-static';
+import { wallClockAt } from '../../domain/subscriptions/periods';
 
 jest.setTimeout(240_000);
 
-const env = stackWithSuppliers({ config: { RATE_LIMIT_CLAIM_IP_REQUESTS: '0' } });
+const env = stackWithSuppliers({
+  config: {
+    RATE_LIMIT_CLAIM_IP_REQUESTS: '0',
+    // Months of a day: a subscription's next renewal falls inside the reports' 30 days (a
+    // calendar month from now may not), and none renews while the tests run.
+    SUBSCRIPTION_SECONDS_PER_MONTH: '86400',
+    SUBSCRIPTION_NOTICE_SECONDS: '3600',
+  },
+});
 let browser: Browser;
 const tabs: ConsoleTab[] = [];
 beforeAll(async () => {
@@ -85,6 +99,67 @@ async function selectWithKeys(page: Page, reviewId: string) {
 }
 
 const noErrors = (tab: ConsoleTab) => expect(tab.errors).toEqual([]);
+
+/** A buyer who orders from London, then a minute later from Beijing: impossible travel, reviewed. */
+async function travellingReview() {
+  const shop = await shopWithStock(env.stack, { stock: 2, topUp: 10 * PRICE });
+  const policy = await shop.admin.patch(`/v1/risk/policies/${shop.sku}`, { thresholds: { review: 50, block: 500 } });
+  expect(policy.status).toBe(200);
+  const buyer = `traveller-${randomUUID().slice(0, 8)}`;
+  const london = await shop.api.post('/v1/orders', { ...orderBody(shop.sku), buyer: { id: buyer, ip: '81.2.69.142' } });
+  expect((await waitForTerminal(shop.api, london.body.id)).status).toBe('delivered');
+  const beijing = await shop.api.post('/v1/orders', {
+    ...orderBody(shop.sku),
+    buyer: { id: buyer, ip: '61.135.169.7' },
+  });
+  const admin = clientFor(env.stack.url, env.stack.config.BOOTSTRAP_ADMIN_KEY!);
+  let reviewId: string | undefined;
+  await waitFor(async () => {
+    const page = await admin.get('/v1/risk/reviews?order=deadline&limit=100');
+    reviewId = page.body.reviews.find((r: any) => r.orderId === beijing.body.id)?.id;
+    return reviewId !== undefined;
+  }, "the travelling buyer's review");
+  return { reviewId: reviewId!, orderId: beijing.body.id as string };
+}
+
+/** A product whose 2 keys cost 9.00 each, both sold at 15.00: revenue 30.00, cost 18.00, margin 12.00. */
+async function soldWithCost() {
+  const shop = await shopWithStock(env.stack, { stock: 0, topUp: 10 * PRICE });
+  const batch = await shop.admin.post('/v1/inventory/batches', {
+    sku: shop.sku,
+    keys: uniqueCodes(2),
+    supplier: 'costed',
+    costMinor: 900,
+  });
+  expect(batch.status).toBe(201);
+  for (let i = 0; i < 2; i++) {
+    const placed = await shop.api.post('/v1/orders', orderBody(shop.sku));
+    expect((await waitForTerminal(shop.api, placed.body.id)).status).toBe('delivered');
+  }
+  return shop;
+}
+
+/** A monthly subscription (months of a day here) whose first period is paid; its next renewal is due tomorrow. */
+async function paidSubscription() {
+  const shop = await shopWithStock(env.stack, { stock: 3, topUp: 10 * PRICE });
+  const body = subscriptionBody(shop.sku);
+  const created = await shop.api.post('/v1/subscriptions', body);
+  expect(created.status).toBe(202);
+  const subscription = await waitForSubscription(
+    shop.api,
+    created.body.id,
+    (s) => s.currentPeriod >= 1 && s.nextRenewal !== undefined && s.periods[0]?.orderStatus === 'delivered',
+    'period 1 paid',
+  );
+  return { shop, body, subscription, periodOrderId: subscription.periods[0].orderId as string };
+}
+
+/** YYYY-MM-DD of `iso` in the time zone the page counts days in. */
+async function dateInPageZone(page: Page, iso: string) {
+  const zone = (await page.evaluate('Intl.DateTimeFormat().resolvedOptions().timeZone')) as string;
+  const day = wallClockAt(zone, Date.parse(iso));
+  return `${day.year}-${String(day.month).padStart(2, '0')}-${String(day.day).padStart(2, '0')}`;
+}
 
 test('an analyst approves one review and rejects another from the keyboard; a second analyst sees the claim', async () => {
   const { shop, orders, externals, reviews } = await reviewedOrders(2);
@@ -309,9 +384,121 @@ test('an admin imports keys from a file, with progress, and sees the stock chang
   noErrors(tab);
 });
 
+test("an admin reads a product's sales and margin, per product and per channel, and downloads them as CSV", async () => {
+  const shop = await soldWithCost();
+  const admin = await staff('admin');
+  const tab = await open({ apiKey: admin.apiKey, path: '/reports' });
+  const page = tab.page;
+  // /reports opens the first report, sales and margin, per product over the last 30 days.
+  await page.getByRole('heading', { level: 2, name: 'Sales and margin' }).waitFor();
+  expect(await page.getByLabel('Range').inputValue()).toBe('30');
+  expect(await page.getByRole('radio', { name: 'Per product' }).isChecked()).toBe(true);
+  const row = page.locator(`tr[data-key="${shop.sku}"]`);
+  await row.waitFor();
+  const figure = (name: string) => row.locator(`[data-figure="${name}"]`).textContent();
+  expect(await figure('orders')).toBe('2');
+  expect(await figure('delivered')).toBe('2');
+  expect(await figure('refunded')).toBe('0');
+  expect(await figure('revenue')).toMatch(/\b30\.00$/);
+  expect(await figure('cost')).toMatch(/\b18\.00$/);
+  expect(await figure('margin')).toMatch(/\b12\.00$/);
+  expect(await figure('margin-rate')).toBe('40%');
+  await page.locator('[data-chart^="sales-"] canvas').first().waitFor();
+
+  // The CSV is the same report, the product's line with its figures in minor units.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download CSV' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^sales-by-product-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = readFileSync((await download.path())!, 'utf8').split('\n');
+  expect(csv).toContain(`${shop.sku},Video VIP 1 month,CNY,2,2,0,3000,1800,1200,0.4,0`);
+
+  // Per channel: the shop that placed the orders, with the same figures (it placed no others).
+  await page.getByRole('radio', { name: 'Per channel' }).check();
+  const channel = page.locator(`tr[data-key="${shop.shop.id}"]`);
+  await channel.waitFor();
+  expect(await channel.locator('th').textContent()).toContain(`shop ${shop.sku}`);
+  expect(await channel.locator('[data-figure="orders"]').textContent()).toBe('2');
+  expect(await channel.locator('[data-figure="margin"]').textContent()).toMatch(/\b12\.00$/);
+  expect(new URL(page.url()).searchParams.get('by')).toBe('channel');
+  noErrors(tab);
+});
+
+test("an admin sees a subscription's renewal due in the reports; support sees which subscription period an order paid for", async () => {
+  const { shop, body, subscription, periodOrderId } = await paidSubscription();
+  const admin = await staff('admin');
+  const tab = await open({ apiKey: admin.apiKey, path: '/reports' });
+  const page = tab.page;
+  await page.getByRole('navigation', { name: 'Which report' }).getByRole('link', { name: 'Subscriptions' }).click();
+  await page.getByRole('heading', { level: 2, name: 'Subscriptions' }).waitFor();
+  await page.getByLabel('Product', { exact: true }).selectOption(shop.sku);
+  // The one renewal due, on the day of its next charge in the operator's time zone, at the plan's price.
+  const date = await dateInPageZone(page, subscription.nextRenewal.at);
+  const day = page.locator(`tr[data-date="${date}"]`);
+  await day.waitFor({ state: 'attached' });
+  expect(await day.locator('[data-figure="renewals"]').textContent()).toBe('1');
+  expect(await day.locator('[data-figure="expected"]').textContent()).toMatch(/\b15\.00$/);
+  expect(await page.locator('dd[data-figure="due"]').textContent()).toBe('1');
+  // The day of the month is the subscription's own (its buyer's calendar, Shanghai's here).
+  const ownDay = wallClockAt(subscription.timeZone, Date.parse(subscription.nextRenewal.at)).day;
+  expect(await page.locator('dd[data-figure="peak"]').textContent()).toBe(`day ${ownDay} · next charges: 1`);
+  await page.locator('[data-chart="renewals-due"] canvas').waitFor();
+  expect(new URL(page.url()).searchParams.get('sku')).toBe(shop.sku);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download CSV' }).click(),
+  ]);
+  const csv = readFileSync((await download.path())!, 'utf8').split('\n');
+  expect(csv).toContain(`renewals_due,${date},,,,CNY,1,${PRICE},,,,,,,`);
+  noErrors(tab);
+
+  // Support finds the period's order by the buyer and reads, above its timeline, whose period it is.
+  const support = await staff('support');
+  const s = await open({ apiKey: support.apiKey, path: '/support' });
+  await s.page.getByLabel('Search by').selectOption('buyer');
+  await s.page.getByRole('searchbox', { name: 'Buyer id' }).fill(body.buyer.id);
+  await s.page.getByRole('button', { name: 'Search' }).click();
+  await s.page.getByRole('button', { name: 'Open' }).click();
+  await waitFor(async () => new URL(s.page.url()).searchParams.get('order') === periodOrderId, 'the period order');
+  const timeline = s.page.getByRole('region', { name: 'Timeline' });
+  await timeline
+    .getByText(`This order is period 1 of subscription ${body.externalSubscriptionId} (active, ${shop.sku}, monthly).`)
+    .waitFor();
+  await timeline.locator('.source-subscription .badge', { hasText: 'subscription' }).first().waitFor();
+  noErrors(s);
+});
+
+test('a review shows both addresses on a map, with the great circle between them, the distance and the speed', async () => {
+  const { reviewId } = await travellingReview();
+  const analyst = await staff('risk-analyst');
+  const tab = await open({ apiKey: analyst.apiKey, path: '/reviews' });
+  const page = tab.page;
+  await page.locator(`#review-${reviewId}`).click();
+  const travel = page.getByRole('region', { name: 'Where the addresses are' });
+  const map = travel.getByRole('img', { name: /^Map: A previous order: .*GB; B order: .*CN\./ });
+  await map.waitFor();
+  expect(await map.getAttribute('data-places')).toBe('2');
+  expect(await map.locator('path.land').getAttribute('d')).toMatch(/^M/);
+  expect(await map.locator('path.route').getAttribute('d')).toMatch(/^M/);
+  expect(await map.locator('.mark text').allTextContents()).toEqual(['A', 'B']);
+  // London to Beijing is some 8,000 km (less or more as the addresses are located to a city or
+  // only a country), seconds apart: far faster than a plane.
+  const distance = (await travel.locator('.distance').textContent())!;
+  const km = Number(/^([\d,]+) km apart/.exec(distance)![1]!.replace(/,/g, ''));
+  expect(km).toBeGreaterThan(5_000);
+  expect(km).toBeLessThan(10_000);
+  expect(distance).toMatch(/implied speed [\d,]+ km\/h$/);
+  expect(await seriousViolations(page)).toEqual([]);
+  noErrors(tab);
+});
+
 test('every page at 1280×800 and 390×844, in English and Chinese: photographed, no serious accessibility violation, no browser error', async () => {
-  // Something on every page: an open review, an order with a timeline, a supplier, deliveries.
-  const { reviews } = await reviewedOrders(1);
+  // Something on every page: an open review with both addresses located, an order with a
+  // timeline, a subscription period's order, a supplier, deliveries with and without a cost.
+  const { reviewId } = await travellingReview();
+  await soldWithCost();
+  const subscribed = await paidSubscription();
   const shop = await shopWithStock(env.stack, { stock: 4, topUp: 5 * PRICE });
   const delivered = await waitForTerminal(shop.api, (await shop.api.post('/v1/orders', orderBody(shop.sku))).body.id);
   // The buyer claims and redeems it: the redemption charts have something to show.
@@ -333,8 +520,9 @@ test('every page at 1280×800 and 390×844, in English and Chinese: photographed
       key: admin.apiKey,
       path: '/reviews',
       ready: async (p) => {
-        await p.locator(`#review-${reviews[0]}`).click();
-        await p.locator('.detail table').waitFor();
+        await p.locator(`#review-${reviewId}`).click();
+        await p.locator('.detail table').first().waitFor();
+        await p.locator('svg.travel-map').waitFor();
       },
     },
     {
@@ -352,7 +540,36 @@ test('every page at 1280×800 and 390×844, in English and Chinese: photographed
         await p.getByRole('rowheader', { name: new RegExp(supplier.name) }).waitFor();
       },
     },
-    { name: 'reports', key: admin.apiKey, path: '/reports', ready: (p) => p.locator('canvas').first().waitFor() },
+    {
+      name: 'support-subscription',
+      key: support.apiKey,
+      path: `/support?order=${subscribed.periodOrderId}`,
+      ready: (p) => p.locator('.belongs').waitFor(),
+    },
+    {
+      name: 'reports-sales',
+      key: admin.apiKey,
+      path: '/reports/sales',
+      ready: (p) => p.locator('[data-chart^="sales-"] canvas').first().waitFor(),
+    },
+    {
+      name: 'reports-sales-channel',
+      key: admin.apiKey,
+      path: '/reports/sales?by=channel',
+      ready: (p) => p.locator('[data-chart^="sales-"] canvas').first().waitFor(),
+    },
+    {
+      name: 'reports-renewals',
+      key: admin.apiKey,
+      path: `/reports/renewals?sku=${subscribed.shop.sku}`,
+      ready: (p) => p.locator('[data-chart="renewals-due"] canvas').waitFor(),
+    },
+    {
+      name: 'reports-redemptions',
+      key: admin.apiKey,
+      path: '/reports/redemptions',
+      ready: (p) => p.locator('canvas').first().waitFor(),
+    },
     { name: 'refused', key: support.apiKey, path: '/operations', ready: (p) => p.locator('.refused').waitFor() },
   ];
   const problems: string[] = [];
@@ -379,4 +596,4 @@ test('every page at 1280×800 and 390×844, in English and Chinese: photographed
     }
   }
   expect(problems).toEqual([]);
-});
+}, 600_000);
