@@ -8,13 +8,51 @@
 // between the counts. Fixed seed; FUZZ_RUNS (runs per property) for long runs
 // (`npm run fuzz`), FUZZ_SEED to replay one; FUZZ_ALL_5XX=1 prints every 5xx and fails each
 // property at its end instead of at the first (to list them all in one run).
+//
+// Every route of api/app.ts and api/routes/*, and the property that reaches it:
+//   POSTs     POST /v1/orders, /v1/products, /v1/inventory/batches, /v1/clients,
+//             /v1/clients/:id/topups, /v1/suppliers; PUT /v1/products/:sku/routes/:supplier
+//   GETs      /healthz, /readyz, /v1/orders[/:id], /v1/balance, /v1/products, /v1/inventory,
+//             /v1/claims/:token, /v1/suppliers, /v1/products/:sku/routes, random paths
+//   signed    POST /v1/supplier-callbacks/:supplier[/redemptions|/invalidations]; POST /v1/payment-webhooks/stripe
+//   paged     /v1/risk/reviews, /v1/compensations, /v1/inventory/batches, /v1/risk/lists,
+//             /v1/balance/statement, /v1/reports/reconciliation|redemptions|supplier-reconciliation,
+//             /v1/orders?buyerId=|stuckFor=
+//   later writes  POST /v1/subscriptions, /v1/subscriptions/:id/cancel|pause|resume|change-plan,
+//             /v1/subscription-cancel/:token, /v1/products/:sku/price-changes,
+//             /v1/orders/search-by-code, /v1/orders/:id/units/:unitId/reveal|compensations,
+//             /v1/orders/:id/refunds, /v1/orders/:id/resume, /v1/risk/reviews/:id/claim (and
+//             DELETE), /v1/risk/reviews/:id/decision, /v1/risk/lists (and DELETE /:id),
+//             PUT|PATCH|DELETE /v1/risk/policies/:sku, POST /v1/risk/policies/:sku/simulate,
+//             /v1/inventory/batches/:id/release|void, /v1/redemptions, PATCH /v1/suppliers/:id,
+//             /v1/claims/:token/report
+//   later GETs  /v1/subscriptions[?buyerId=&status=&cursor=&limit=], /v1/subscriptions/:id[/schedule],
+//             /v1/subscription-cancel/:token, /v1/orders?buyerId=|account=&externalOrderId=&clientId=,
+//             /v1/orders/:id/timeline, /v1/me, /v1/risk/policies[/:sku], /v1/suppliers/:id (its
+//             health), /v1/products/:sku/price-changes, /v1/risk/reviews/:id,
+//             /v1/reports/sales?from=&to=&groupBy=, /v1/reports/subscriptions?timeZone=&sku=, /metrics
+//             (now and then Accept: text/csv)
+//   stream    GET /v1/risk/reviews/stream (each cut off after its first bytes)
+// Deliberately not: /console/** (static files, served before the body parser;
+// tests/console/console-static.test.ts), POST /v1/probes (no input but the key; it waits up to
+// 30 s for a worker to run its workflow, tests/platform/probe-workflow.test.ts). And no request
+// here reaches a running workflow: an Update or query to one (a subscription that is active or
+// paused, a parked order, a renewal schedule) waits for a worker this stack does not have, and
+// a delivered unit's refund or compensation would start one. So the subscription actions aim at
+// subscriptions already ended or another client's, the unit and order actions at the fulfilling
+// order's undelivered units, and the review actions at reviews that do not exist (the setup
+// makes none); what happens past those checks is tests/subscriptions/api.test.ts's,
+// tests/compensation/*'s and tests/console/review-claims.test.ts's.
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import Stripe from 'stripe';
 import { timeCursor } from '../../api/pagination';
 import { ledgerKeys } from '../../domain/ledger-keys';
+import { CreateSubscriptionBody } from '../../domain/subscriptions/request';
 import { signRequest } from '../../infra/request-signature';
 import { beginOrder } from '../../store/orders';
+import { cancelTokenFor } from '../../store/subscriptions/cancel-links';
+import { createSubscription } from '../../store/subscriptions/intake';
 import { recordAttempt } from '../../store/suppliers/sourcing';
 import { adminKey, createClientViaApi } from '../support/clients';
 import { request } from '../support/http';
@@ -175,6 +213,8 @@ function mutate(body: Record<string, unknown>) {
       }
     };
     walk(copy, []);
+    // An empty body ({} of the bodyless actions) can only grow a field.
+    if (paths.length === 0) return JSON.stringify({ [`x${pick % 7}`]: value });
     const path = paths[pick % paths.length]!;
     let parent: any = copy;
     for (const step of path.slice(0, -1)) parent = parent[step];
@@ -752,4 +792,390 @@ test('cursors, limits and date ranges on paginated and report routes: no 5xx, pr
   answers.report('paginated and report GETs');
   expect(answers.count((s) => s === 200)).toBeGreaterThan(0);
   expect(answers.count((s) => s === 422)).toBeGreaterThan(0);
+});
+
+// ---------------------------------------------------------------------------------------
+// The areas that landed after the properties above: subscriptions and their cancel link,
+// price changes, the console's routes (order search and timeline, review claims, /v1/me),
+// the unit and order actions, the risk routes, batches, redemptions and supplier settings.
+// Their targets are rows the setup below made without a workflow (the stack has no worker):
+// subscriptions already ended, another client's, the fulfilling order and its units.
+// ---------------------------------------------------------------------------------------
+
+/** What the later areas' setup made: ids and tokens their requests aim at. */
+const later = {
+  orderId: '',
+  supplierId: '',
+  subscriptions: { cancelled: '', expired: '', foreign: '' },
+  cancelTokens: { cancelled: '', expired: '' },
+  support: '',
+  analyst: '',
+  policy: {} as Record<string, unknown>,
+};
+
+beforeAll(async () => {
+  const order = await stack.db.order.findFirstOrThrow({ where: { externalOrderId: 'fuzz-pending' } });
+  later.orderId = order.id;
+  const supplier = await stack.db.supplier.findFirstOrThrow({ where: { name: SUPPLIER.name } });
+  later.supplierId = supplier.id;
+  later.support = (await createClientViaApi(stack, 'support', { name: 'fuzz support' })).apiKey;
+  later.analyst = (await createClientViaApi(stack, 'risk-analyst', { name: 'fuzz analyst' })).apiKey;
+  const other = await createClientViaApi(stack, 'order-system', { name: 'fuzz other shop' });
+  // Through intake's own store function, with no workflow started: an Update to a running
+  // renewal workflow would wait for a worker this stack does not have.
+  const subscribe = async (clientId: string, externalSubscriptionId: string, status: 'cancelled' | 'expired') => {
+    const { subscription } = await createSubscription(
+      stack.db,
+      clientId,
+      CreateSubscriptionBody.parse({
+        externalSubscriptionId,
+        buyer: { id: 'fuzz-buyer', ip: '203.0.113.7' },
+        sku,
+        period: 'month',
+      }),
+      { buyerGeo: null, claimTokenSecret: stack.config.CLAIM_TOKEN_SECRET },
+    );
+    const row = await stack.db.subscription.update({
+      where: { id: subscription.id },
+      data: { status },
+      select: { id: true, cancelNonce: true },
+    });
+    return { id: row.id, token: cancelTokenFor(stack.config.CLAIM_TOKEN_SECRET, row.id, row.cancelNonce) };
+  };
+  const cancelled = await subscribe(keys.shopId, 'fuzz-sub-cancelled', 'cancelled');
+  const expired = await subscribe(keys.shopId, 'fuzz-sub-expired', 'expired');
+  const foreign = await subscribe(other.id, 'fuzz-sub-foreign', 'cancelled');
+  later.subscriptions = { cancelled: cancelled.id, expired: expired.id, foreign: foreign.id };
+  later.cancelTokens = { cancelled: cancelled.token, expired: expired.token };
+  const policy = await request(stack.url, 'GET', '/v1/risk/policies/default', undefined, { key: keys.admin });
+  if (policy.status !== 200) throw new Error(`GET /v1/risk/policies/default: ${policy.status} ${policy.text}`);
+  later.policy = policy.body.policy ?? policy.body;
+});
+
+const LATER_ROLES = ['admin', 'shop', 'support', 'analyst', 'none', 'garbage'] as const;
+const laterKeyFor = (role: (typeof LATER_ROLES)[number]) =>
+  role === 'support' ? later.support : role === 'analyst' ? later.analyst : keyFor(role);
+
+/** An id of the kind the path takes: a real one (read when generated, after the setup), or not. */
+const subscriptionId = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom('cancelled', 'expired', 'foreign').map((k) => later.subscriptions[k]) },
+  { weight: 2, arbitrary: fc.uuid() },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('not-a-uuid', '%00', 'x'.repeat(300), '00000000-0000-0000-0000-000000000000'),
+  },
+);
+const orderId = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(null).map(() => later.orderId) },
+  { weight: 2, arbitrary: fc.uuid() },
+  { weight: 1, arbitrary: fc.constantFrom('not-a-uuid', '%ff', 'x'.repeat(300)) },
+);
+const unitId = fc.oneof(
+  { weight: 6, arbitrary: fc.nat().map((i) => pendingUnits[i % pendingUnits.length]!) },
+  { weight: 2, arbitrary: fc.uuid() },
+  { weight: 1, arbitrary: fc.constantFrom('not-a-uuid', '') },
+);
+/** Cancel tokens: the real ones, and ones forged from them (a digit changed, cut, longer, upper case) or from nothing. */
+const cancelToken = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('cancelled', 'expired').map((k) => later.cancelTokens[k]) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(fc.constantFrom('cancelled', 'expired'), fc.nat(63), fc.constantFrom('flip', 'cut', 'longer', 'upper'))
+      .map(([k, at, how]) => {
+        const token = later.cancelTokens[k];
+        if (how === 'cut') return token.slice(0, at);
+        if (how === 'longer') return `${token}0`;
+        if (how === 'upper') return token.toUpperCase();
+        return token.slice(0, at) + (token[at] === '0' ? '1' : '0') + token.slice(at + 1);
+      }),
+  },
+  { weight: 2, arbitrary: fc.stringMatching(/^[0-9a-f]{64}$/) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 80 }).map((s) => encodeURIComponent(s) || 'x') },
+);
+const reviewId = fc.oneof(fc.uuid(), fc.constantFrom('not-a-uuid', '%00', ''));
+const batchId = fc.oneof(fc.uuid(), fc.constantFrom('not-a-uuid', '%ff'));
+
+type LaterTarget = { method: string; path: string; body: () => Record<string, unknown> };
+/** Each later route with a valid body; the path's ids drawn from the arbitraries above. */
+const laterTargets: fc.Arbitrary<LaterTarget> = fc.oneof(
+  fc.constant({
+    method: 'POST',
+    path: '/v1/subscriptions',
+    body: () => ({
+      externalSubscriptionId: 'fuzz-sub-1',
+      buyer: { id: 'b1', ip: '203.0.113.7', deviceId: 'd1' },
+      sku,
+      period: 'month',
+      timeZone: 'Asia/Shanghai',
+      payment: { method: 'balance' },
+      callbackUrl: 'https://shop.example.com/hooks',
+    }),
+  }),
+  fc.tuple(subscriptionId, fc.constantFrom('cancel', 'pause', 'resume', 'change-plan')).map(([id, action]) => ({
+    method: 'POST',
+    path: `/v1/subscriptions/${id}/${action}`,
+    body: () =>
+      action === 'change-plan'
+        ? { sku, period: 'quarter' }
+        : action === 'resume'
+          ? { reason: 'card replaced', payment: { method: 'stripe', paymentMethodId: 'pm_card_visa' } }
+          : { reason: 'the buyer asked' },
+  })),
+  cancelToken.map((token) => ({ method: 'POST', path: `/v1/subscription-cancel/${token}`, body: () => ({}) })),
+  fc.constantFrom(sku, 'no-such-sku', 'default').map((s) => ({
+    method: 'POST',
+    path: `/v1/products/${s}/price-changes`,
+    body: () => ({ price: { minor: 120, currency: 'CNY' }, effectiveAt: '2099-01-01T00:00:00Z' }),
+  })),
+  fc.constant({ method: 'POST', path: '/v1/orders/search-by-code', body: () => ({ sku, code: 'FUZZ-KEY-1' }) }),
+  fc.tuple(orderId, unitId, fc.constantFrom('reveal', 'compensations')).map(([o, u, action]) => ({
+    method: 'POST',
+    path: `/v1/orders/${o}/units/${u}/${action}`,
+    body: () => (action === 'reveal' ? { reason: 'phone support' } : { action: 'reissue', reason: 'bad key' }),
+  })),
+  fc.tuple(orderId, unitId).map(([o, u]) => ({
+    method: 'POST',
+    path: `/v1/orders/${o}/refunds`,
+    body: () => ({ unitIds: [u], reason: 'the buyer asked' }),
+  })),
+  orderId.map((o) => ({ method: 'POST', path: `/v1/orders/${o}/resume`, body: () => ({ reason: 'supplier fixed' }) })),
+  fc.tuple(reviewId, fc.constantFrom('POST', 'DELETE')).map(([id, method]) => ({
+    method,
+    path: `/v1/risk/reviews/${id}/claim`,
+    body: () => ({}),
+  })),
+  reviewId.map((id) => ({
+    method: 'POST',
+    path: `/v1/risk/reviews/${id}/decision`,
+    body: () => ({ decision: 'approve', note: 'looks fine' }),
+  })),
+  fc.constant({
+    method: 'POST',
+    path: '/v1/risk/lists',
+    body: () => ({ list: 'deny', kind: 'ip', value: '198.51.100.0/24', note: 'n' }),
+  }),
+  fc
+    .oneof(fc.uuid(), fc.constant('not-a-uuid'))
+    .map((id) => ({ method: 'DELETE', path: `/v1/risk/lists/${id}`, body: () => ({}) })),
+  fc.tuple(fc.constantFrom(sku, 'default', 'no-such-sku'), fc.constantFrom('PUT', 'PATCH')).map(([s, method]) => ({
+    method,
+    path: `/v1/risk/policies/${s}`,
+    body: () => structuredClone(later.policy),
+  })),
+  fc.constantFrom(sku, 'default', 'no-such-sku').map((s) => ({
+    method: 'POST',
+    path: `/v1/risk/policies/${s}/simulate`,
+    body: () => ({ policy: structuredClone(later.policy), last: 10 }),
+  })),
+  fc
+    .constantFrom(sku, 'no-such-sku')
+    .map((s) => ({ method: 'DELETE', path: `/v1/risk/policies/${s}`, body: () => ({}) })),
+  fc.tuple(batchId, fc.constantFrom('release', 'void')).map(([id, action]) => ({
+    method: 'POST',
+    path: `/v1/inventory/batches/${id}/${action}`,
+    body: () => ({ reason: 'checked' }),
+  })),
+  fc.constant({ method: 'POST', path: '/v1/redemptions', body: () => ({ sku, codes: ['FUZZ-KEY-1', 'FUZZ-KEY-2'] }) }),
+  fc.constant(null).map(() => ({
+    method: 'PATCH',
+    path: `/v1/suppliers/${later.supplierId}`,
+    body: () => ({ timeoutMs: 2000, circuit: { failuresToOpen: 3 } }),
+  })),
+  cancelToken.map((token) => ({
+    method: 'POST',
+    path: `/v1/claims/${token}/report`,
+    body: () => ({ code: 'FUZZ-KEY-1', reason: 'does not work' }),
+  })),
+);
+
+test('later areas’ POSTs, PUTs, PATCHes and DELETEs with mutated bodies: no 5xx, problem+json, nothing written on reject', async () => {
+  const answers = tally();
+  await fc.assert(
+    fc.asyncProperty(
+      laterTargets.chain((target) =>
+        fc.record({
+          target: fc.constant(target),
+          body: mutatedOr(fc.constant(null).map(() => target.body())),
+          role: fc.constantFrom(...LATER_ROLES),
+          idempotencyKey: rarely(headerValue),
+        }),
+      ),
+      async ({ target, body, role, idempotencyKey }) => {
+        const key = laterKeyFor(role);
+        const res = await sendAndCheck(
+          target.method,
+          target.path,
+          {
+            raw: body,
+            headers: {
+              'content-type': 'application/json',
+              ...FROM_FUZZ_ADDRESS,
+              ...(idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {}),
+            },
+            ...(key ? { key } : {}),
+          },
+          `${target.method} ${target.path} as ${role} ${body.slice(0, 200)}`,
+        );
+        answers.add(res.status);
+      },
+    ),
+    { seed: SEED, numRuns: RUNS, endOnFailure: true },
+  );
+  answers.report('later areas’ writes');
+  // Most got past the key and the body to the code behind them.
+  expect(answers.count((s) => s < 400 || s === 404 || s === 409)).toBeGreaterThan(RUNS / 10);
+});
+
+const laterQuery = (names: Record<string, fc.Arbitrary<string>>) =>
+  fc
+    .tuple(
+      ...Object.entries(names).map(([name, value]) => maybe(value).map((v) => [name, v] as const)),
+      rarely(fc.constantFrom('zzz=1', 'cursor=a&cursor=b', 'buyerId[x]=1', 'status=active&status=paused')),
+    )
+    .map((parts) => {
+      const extra = parts.pop() as string | undefined;
+      const query = new URLSearchParams();
+      for (const [name, value] of parts as (readonly [string, string | undefined])[]) {
+        if (value !== undefined) query.set(name, value);
+      }
+      const search = [query.toString(), extra].filter(Boolean).join('&');
+      return search ? `?${search}` : '';
+    });
+const someText = fc.oneof(text, fc.constantFrom(...NASTY_STRINGS.slice(0, -1)), fc.string({ maxLength: 40 }));
+
+/** The later areas' GETs: their ids real or not, their query strings random. */
+const laterGets = fc.oneof(
+  fc.tuple(subscriptionId, fc.constantFrom('', '/schedule')).map(([id, tail]) => `/v1/subscriptions/${id}${tail}`),
+  fc
+    .tuple(
+      fc.constant('/v1/subscriptions'),
+      laterQuery({
+        buyerId: mostly(fc.constantFrom('fuzz-buyer', 'nobody'), someText),
+        status: mostly(fc.constantFrom('active', 'cancelled', 'expired', 'paused'), someText),
+        cursor: timeCursorText,
+        limit: limitText,
+      }),
+    )
+    .map(([p, q]) => p + q),
+  cancelToken.map((token) => `/v1/subscription-cancel/${token}`),
+  fc
+    .tuple(
+      fc.constant('/v1/orders'),
+      laterQuery({
+        buyerId: mostly(fc.constantFrom('fuzz-buyer', 'b1'), someText),
+        account: mostly(fc.constantFrom('13800000000', 'acct-1'), someText),
+        externalOrderId: mostly(fc.constant('fuzz-pending'), someText),
+        clientId: mostly(
+          fc.constant(null).map(() => keys.shopId),
+          fc.oneof(fc.uuid(), someText),
+        ),
+        cursor: timeCursorText,
+        limit: limitText,
+      }),
+    )
+    .map(([p, q]) => p + q),
+  orderId.map((id) => `/v1/orders/${id}/timeline`),
+  fc.constantFrom(
+    '/v1/me',
+    '/v1/me?x=1',
+    '/v1/risk/policies',
+    '/v1/risk/policies/default',
+    '/metrics',
+    '/metrics?x=%00',
+  ),
+  fc.constantFrom(sku, 'no-such-sku').map((s) => `/v1/risk/policies/${s}`),
+  fc
+    .oneof(
+      fc.constant(null).map(() => later.supplierId),
+      fc.uuid(),
+      fc.constant('nope'),
+    )
+    .map((id) => `/v1/suppliers/${id}`),
+  fc.constantFrom(sku, 'no-such-sku', '%00').map((s) => `/v1/products/${s}/price-changes`),
+  reviewId.map((id) => `/v1/risk/reviews/${id}`),
+  fc
+    .tuple(
+      fc.constant('/v1/reports/sales'),
+      laterQuery({
+        from: dateText,
+        to: dateText,
+        groupBy: mostly(fc.constantFrom('product', 'channel'), someText),
+      }),
+    )
+    .map(([p, q]) => p + q),
+  fc
+    .tuple(
+      fc.constant('/v1/reports/subscriptions'),
+      laterQuery({
+        timeZone: mostly(
+          fc.constantFrom('Asia/Shanghai', 'UTC', 'America/New_York', 'Pacific/Kiritimati', 'Etc/GMT+12'),
+          fc.oneof(fc.constantFrom('asia/shanghai', 'Local', '+08:00', 'EST5EDT', 'Asia/../UTC'), someText),
+        ),
+        sku: mostly(fc.constantFrom(sku, 'no-such-sku'), someText),
+      }),
+    )
+    .map(([p, q]) => p + q),
+);
+
+test('later areas’ GETs with real and random ids and query strings: no 5xx, problem+json, nothing written', async () => {
+  const answers = tally();
+  await fc.assert(
+    fc.asyncProperty(laterGets, fc.constantFrom(...LATER_ROLES), fc.boolean(), async (path, role, csv) => {
+      const before = await rowCounts(stack.db);
+      const key = laterKeyFor(role);
+      const res = await request(stack.url, 'GET', path, undefined, {
+        headers: { ...FROM_FUZZ_ADDRESS, ...(csv ? { accept: 'text/csv' } : {}) },
+        ...(key ? { key } : {}),
+      });
+      answers.add(res.status);
+      await expectSane(res, `GET ${path} as ${role}${csv ? ' (csv)' : ''}`);
+      expect(await rowCounts(stack.db)).toEqual(before);
+    }),
+    { seed: SEED, numRuns: RUNS, endOnFailure: true },
+  );
+  answers.report('later areas’ GETs');
+  expect(answers.count((s) => s === 200)).toBeGreaterThan(RUNS / 10);
+});
+
+// The queue stream never ends by itself: each request is cut off after its first bytes.
+test('the review queue stream with any key and query: an event stream to analysts, else problem+json; nothing written', async () => {
+  const answers = tally();
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...LATER_ROLES),
+      rarely(fc.string({ maxLength: 30 }).map((q) => `?${encodeURIComponent(q)}`)),
+      async (role, query) => {
+        const before = await rowCounts(stack.db);
+        const key = laterKeyFor(role);
+        const abort = new AbortController();
+        const res = await fetch(`${stack.url}/v1/risk/reviews/stream${query ?? ''}`, {
+          headers: key ? { authorization: `Bearer ${key}` } : {},
+          signal: abort.signal,
+        });
+        answers.add(res.status);
+        if (res.status === 200) {
+          expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+          const reader = res.body!.getReader();
+          const first = await reader.read();
+          expect(new TextDecoder().decode(first.value)).toMatch(/^retry: \d+/);
+          abort.abort();
+          await reader.cancel().catch(() => undefined);
+        } else {
+          const text = await res.text();
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // kept as text: expectSane says what it was
+          }
+          await expectSane({ status: res.status, headers: res.headers, body }, `GET stream${query ?? ''} as ${role}`);
+        }
+        expect(await rowCounts(stack.db)).toEqual(before);
+      },
+    ),
+    { seed: SEED, numRuns: Math.min(DEEP_RUNS, 200), endOnFailure: true },
+  );
+  answers.report('review queue streams');
+  expect(answers.count((s) => s === 200)).toBeGreaterThan(0);
 });
