@@ -5,12 +5,13 @@
 //
 // One stack of separate processes (scripts/lib/process-stack.ts): a file-backed Temporal dev
 // server (WAL), a fresh database, the real API and worker; the floors run on a worker
-// process of their own with the platform worker's settings. Order latency is POST sent →
+// process of their own with the platform worker's settings. Subscriptions come last
+// (bench/lib/subscriptions.ts): a renewal peak, then thousands asleep beside a bare worker. Order latency is POST sent →
 // the workflow's result (the Temporal client's long poll, as an order system waiting on a
 // webhook would see it); intake latency is POST → 202. CPU is read from /proc.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -27,6 +28,7 @@ import { closedLoop, type LoadResult, openLoop } from './lib/load';
 import { cpuMs, latencies, machine, peakRssMb, postgresCpuMs } from './lib/measure';
 import { platformDb } from './lib/platform-db';
 import { riskEvaluation } from './lib/risk';
+import { renewalPeak, sleepingMemory, type SubscriptionBenchContext, subscriptionEnv } from './lib/subscriptions';
 
 const quick = process.argv.includes('--quick');
 const D = quick
@@ -45,15 +47,18 @@ async function main() {
   // with node_modules linked): before/after in one harness. The floors always run from here.
   const root = process.env.BENCH_ROOT;
   const stack = await startProcessStack({
-    name: 'bench',
+    // BENCH_NAME: another database and task queue, for a second bench on the same machine.
+    name: process.env.BENCH_NAME ?? 'bench',
     dataDir,
     log,
     ...(root ? { root } : {}),
     // The open loop offers up to 200 orders/s (12,000 a minute) from one key: the limiter stays on, above that.
-    env: { RATE_LIMIT_CLIENT_REQUESTS: '15000' },
+    // Months of seconds for the subscription sections (orders never read them).
+    env: { RATE_LIMIT_CLIENT_REQUESTS: '15000', ...subscriptionEnv(quick) },
   });
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection });
+  const pool = new Pool({ connectionString: stack.databaseUrl, max: 2 });
   const floors = spawnFloorWorker(stack.temporalAddress, 'floors', false);
   const results: Record<string, unknown> = {
     machine: machine(),
@@ -196,6 +201,47 @@ async function main() {
     await stack.startWorker();
     const twoWorkers = await closedLoop(CONCURRENCY, D.run, order);
     results.scaleOut = { oneWorker: orders.rate, twoWorkers: twoWorkers.rate, twoWorkersLatency: twoWorkers.latency };
+    await stack.killWorker(1, 'SIGTERM');
+
+    // Last, on one worker (restarted in them): nothing after them can meet a renewal, and the
+    // sleepers stay asleep until the stack stops.
+    const subscriptions: SubscriptionBenchContext = {
+      worker: {
+        pid: () => stack.pids().workers[0]!,
+        stop: () => stack.killWorker(0, 'SIGTERM'),
+        start: () => stack.startWorker(),
+      },
+      admin: api,
+      apiFor: (key) => apiClient(stack.apiUrl, key),
+      client,
+      pool,
+      taskQueue: stack.taskQueue,
+      // The worker process changes in these sections: its CPU is read from the live one.
+      cpu: () => ({
+        ...Object.fromEntries(Object.entries(processes).map(([k, f]) => [k, f()])),
+        worker: stack.pids().workers.reduce((t, pid) => t + cpuMs(pid), 0),
+      }),
+      startBareWorker: () => spawnFloorWorker(stack.temporalAddress, 'bare', true),
+      stopChild,
+      log,
+    };
+    let ratiosOfSubscriptions = {};
+    if (existsSync(path.join(root ?? ROOT, 'workflows/subscription.ts'))) {
+      log('subscriptions: a renewal peak…');
+      const peak = await renewalPeak(subscriptions, quick);
+      log(`  ${peak.renewed} renewals at ${peak.rate.toFixed(1)}/s; own-inventory orders again, closed loop…`);
+      const ordersAfterPeak = await closedLoop(CONCURRENCY, D.step, order);
+      log('subscriptions: sleeping, on a fresh worker…');
+      const sleeping = await sleepingMemory(subscriptions, quick);
+      results.subscriptions = { peak, ordersAfterPeak, sleeping };
+      ratiosOfSubscriptions = {
+        renewalsToOrders: round(peak.rate / orders.rate),
+        renewalsToOrdersAfterPeak: round(peak.rate / ordersAfterPeak.rate),
+        sleepingWorkerToBare: sleeping.workerToBare,
+      };
+    } else {
+      results.subscriptions = { skipped: 'the checkout under test has no subscriptions' };
+    }
 
     results.ratios = {
       ordersToF1: round(orders.rate / F1.rate),
@@ -203,6 +249,7 @@ async function main() {
       supplierOrdersToOrders: round(supplierOrders.rate / orders.rate),
       fSupplierToFSame: round(FSupplier.rate / FSame.rate),
       sustainedToF1: round(sustained / F1.rate),
+      ...ratiosOfSubscriptions,
     };
     results.finishedAt = new Date().toISOString();
     mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
@@ -212,6 +259,7 @@ async function main() {
     process.stdout.write(`\nJSON: ${path.relative(ROOT, file)}\n`);
   } finally {
     await stopChild(floors);
+    await pool.end();
     await connection.close();
     await stack.stop();
   }
@@ -294,6 +342,7 @@ function apiClient(baseUrl: string, key: string) {
     baseUrl,
     post: (route: string, body: unknown) => send('POST', route, body),
     put: (route: string, body: unknown) => send('PUT', route, body),
+    patch: (route: string, body: unknown) => send('PATCH', route, body),
   };
 }
 
@@ -470,6 +519,10 @@ function table(r: any): string {
   const toBare = (mb: number) => `${mb} MB, ${round(mb / rss.bareSdkWorker)}×`;
   out += `Peak RSS: API ${rss.api} MB; worker against the bare SDK worker's ${rss.bareSdkWorker} MB: own-stock orders ${toBare(rss.workerAtSustainedLoad)}; + supplier-routed ${toBare(rss.workerAfterSupplierOrders)}; + open loop to overload ${toBare(rss.worker)}; the floor worker (SDK, no-op activities) after F1 and F-same ${toBare(rss.floorWorkerUnderLoad)}\n`;
   out += `Scale-out: 1 worker ${r.scaleOut.oneWorker.toFixed(1)}/s, 2 workers ${r.scaleOut.twoWorkers.toFixed(1)}/s\n`;
+  if (r.subscriptions.skipped) return `${out}Subscriptions: ${r.subscriptions.skipped}\n`;
+  const { peak, ordersAfterPeak, sleeping } = r.subscriptions;
+  out += `Renewal peak: ${peak.subscriptions} monthly subscriptions due within ${peak.dueWindowSeconds} s, all waiting for the worker (down ${peak.workerDownSeconds} s over it) → ${peak.rate.toFixed(1)} renewals/s (${peak.notRenewed} not renewed) = ${r.ratios.renewalsToOrders} × own-inventory orders/s (${r.ratios.renewalsToOrdersAfterPeak} × the ${ordersAfterPeak.rate.toFixed(1)}/s right after); delivered p50 ${peak.lateness.p50.toFixed(0)} ms, p99 ${peak.lateness.p99.toFixed(0)} ms after the worker came back; CPU ms per renewal ${cpu(peak.cpuMsPerRenewal)}\n`;
+  out += `Sleeping: ${sleeping.asleep} yearly subscriptions asleep (${sleeping.createdPerSecond}/s created): worker RSS ${sleeping.workerRssMb} MB against the bare SDK worker's ${sleeping.bareSdkWorkerRssMb} MB = ${sleeping.workerToBare}× (${sleeping.workerRssBeforeMb} MB before them, ${sleeping.growthMbPer1000} MB per 1,000); at most ${sleeping.maxCachedWorkflows} workflows cached\n`;
   return out;
 }
 

@@ -12,6 +12,13 @@ export const workerTuning = {
   maxConcurrentLocalActivityExecutions: 20,
   maxConcurrentWorkflowTaskExecutions: 40,
   maxConcurrentActivityTaskExecutions: 100,
+  // Workflows kept in memory between their tasks: one per workflow-task slot at work and one
+  // more waiting (an activity, a child order). The SDK's default grows with the heap (about
+  // 2,300 on a 4 GB heap), and a subscription asleep until its next period stayed cached at
+  // about 0.4 MB: 1,000 of them added 417 MB to the worker (bench/RESULTS.md, issue 31). A
+  // workflow not cached is replayed from its history when it wakes, once a period for a
+  // subscription; an order in flight stays cached.
+  maxCachedWorkflows: 80,
 } satisfies Partial<WorkerOptions>;
 
 export interface FulfillmentWorkerOptions {

@@ -75,6 +75,15 @@ export function postgresCpuMs(): number {
 /** Peak resident set (VmHWM) in MB. */
 export { peakRssMb } from '../../scripts/lib/peak-rss';
 
+/**
+ * Resident set now (VmRSS) in MB: what a process holds at a moment, where the peak would still
+ * show whatever an earlier section made it hold.
+ */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
 export function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const meminfo = readFileSync('/proc/meminfo', 'utf8');
