@@ -19,14 +19,27 @@ const RESOLVE_RETRY = {
   maximumInterval: '30s',
   maximumAttempts: 8,
 } as const;
-function supplierCalls(route: PlannedRoute, retry: typeof BUY_RETRY | typeof RESOLVE_RETRY) {
-  return proxyActivities<SourcingActivities>({ startToCloseTimeout: route.timeoutMs * 3 + 5_000, retry });
+// The purchase and the lookup beat every second while they run (activities/suppliers/
+// sourcing.ts), so an attempt on a worker that died (SIGKILL, a lost machine) is retried once
+// no beat came for this long. The start-to-close timeout alone made it wait three supplier
+// timeouts and 5 s (14 s at a 3 s supplier, 20 s at the default 5 s): in the crash test
+// (tests/suppliers/crash.test.ts) the restarted worker polled 5.6 s after the kill and the
+// purchases cut off waited for it until 14.8 s. The SDK sends beats at most every 0.8 × this
+// timeout; a beat that comes too late only retries the purchase early, and a retry looks the
+// unit up at the supplier (idempotent on the unit's reference) before buying.
+const PURCHASE_HEARTBEAT_TIMEOUT = '5s';
+function supplierCalls(route: PlannedRoute, retry: typeof BUY_RETRY | typeof RESOLVE_RETRY, beating = false) {
+  return proxyActivities<SourcingActivities>({
+    startToCloseTimeout: route.timeoutMs * 3 + 5_000,
+    ...(beating ? { heartbeatTimeout: PURCHASE_HEARTBEAT_TIMEOUT } : {}),
+    retry,
+  });
 }
 
 /** Looks the unit up at a route that may have sold it; gives up (recorded) when the supplier never answers. */
 async function resolveAt(input: UnitRoute, route: PlannedRoute): Promise<RouteOutcome> {
   try {
-    return await supplierCalls(route, RESOLVE_RETRY).resolveUnit(input);
+    return await supplierCalls(route, RESOLVE_RETRY, true).resolveUnit(input);
   } catch (err) {
     if (isCancellation(err)) throw err;
     const detail = `no answer to the lookup: ${messageOf(err)}`;
@@ -48,7 +61,7 @@ export async function tryRoute(
 ): Promise<{ obtained: boolean; delivered: boolean }> {
   let outcome: RouteOutcome;
   try {
-    outcome = await supplierCalls(route, BUY_RETRY).buyUnit(input);
+    outcome = await supplierCalls(route, BUY_RETRY, true).buyUnit(input);
   } catch (err) {
     if (isCancellation(err)) throw err;
     outcome = await resolveAt(input, route);

@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { parseAllowList } from '../../infra/outbound-url';
 import { credentialsOf } from '../../store/suppliers/registry';
 import type { ActivityDeps } from '../deps';
+import { keepAlive } from '../keepalive';
 import { adapterFor } from './adapters';
 
 /** Heartbeat details: the supplier and the last of its routes (in id order) already synced. */
@@ -17,15 +18,6 @@ export interface CatalogProgress {
 
 /** While a quote is out, the worker still says it is alive this often (one quote may take minutes). */
 const KEEPALIVE_MS = 10_000;
-
-async function heartbeatWhile<T>(work: Promise<T>, details: CatalogProgress | undefined): Promise<T> {
-  const timer = setInterval(() => Context.current().heartbeat(details), KEEPALIVE_MS);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 export function catalogActivities({ db, keyring, config, logger }: ActivityDeps) {
   const allow = parseAllowList(config.OUTBOUND_URL_ALLOWLIST);
@@ -58,7 +50,7 @@ export function catalogActivities({ db, keyring, config, logger }: ActivityDeps)
         let quote;
         try {
           const adapter = adapterFor(supplier, credentialsOf(keyring, supplier), allow, route.product.currency);
-          quote = await heartbeatWhile(adapter.quote(route.productCode, route.product.kind), progress);
+          quote = await keepAlive(() => adapter.quote(route.productCode, route.product.kind), KEEPALIVE_MS, progress);
         } catch (err) {
           const degraded = `catalog sync failed: ${err instanceof Error ? err.message : String(err)}`;
           await db.supplier.update({ where: { id: supplierId }, data: { degradedReason: degraded } });

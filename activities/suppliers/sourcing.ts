@@ -19,6 +19,7 @@ import {
 } from '../../store/suppliers/sourcing';
 import { aboveThePrice, type SourcingPlan } from '../../domain/suppliers';
 import type { ActivityDeps } from '../deps';
+import { keepAlive } from '../keepalive';
 import { adapterFor, type SaleState, SupplierUnavailable } from './adapters';
 import { disputeSale, recordDisputeUndelivered } from './disputes';
 
@@ -42,6 +43,14 @@ export type RouteOutcome =
   | { kind: 'pending'; deadlineMs: number }
   /** Nothing was bought here: try the next route. */
   | { kind: 'next'; reason: string };
+
+/**
+ * The purchase and the lookup beat this often while they run (the first beat after it: most
+ * answer sooner and send none), so an attempt whose worker died is retried once the workflow's
+ * heartbeat timeout (PURCHASE_HEARTBEAT_TIMEOUT in workflows/supplier-route.ts) passes, not
+ * after its start-to-close timeout of three supplier timeouts.
+ */
+const KEEPALIVE_MS = 1_000;
 
 export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps) {
   const allow = parseAllowList(config.OUTBOUND_URL_ALLOWLIST);
@@ -243,14 +252,16 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
     },
 
     /** Tries to obtain the unit at this route. Throws (retryably) when the supplier answered nothing conclusive. */
-    async buyUnit(input: UnitRoute): Promise<RouteOutcome> {
-      const outcome = await buy(input);
-      if (outcome.kind !== 'obtained' || !input.deliver || outcome.delivered) return outcome;
-      // Failing here retries the activity, which finds the unit reserved and delivers again;
-      // when those attempts run out, the workflow's own delivering step does it.
-      const delivered = await deliverOrder(db, config.CLAIM_TOKEN_SECRET, input.orderId);
-      if (delivered) logger.info({ orderId: input.orderId, status: 'delivered' }, 'order status changed');
-      return { kind: 'obtained', delivered };
+    buyUnit(input: UnitRoute): Promise<RouteOutcome> {
+      return keepAlive(async () => {
+        const outcome = await buy(input);
+        if (outcome.kind !== 'obtained' || !input.deliver || outcome.delivered) return outcome;
+        // Failing here retries the activity, which finds the unit reserved and delivers again;
+        // when those attempts run out, the workflow's own delivering step does it.
+        const delivered = await deliverOrder(db, config.CLAIM_TOKEN_SECRET, input.orderId);
+        if (delivered) logger.info({ orderId: input.orderId, status: 'delivered' }, 'order status changed');
+        return { kind: 'obtained', delivered };
+      }, KEEPALIVE_MS);
     },
 
     /**
@@ -259,11 +270,13 @@ export function sourcingActivities({ db, keyring, config, logger }: ActivityDeps
      * order is cancelled (or, if it completed meanwhile, used). Throws while the supplier
      * cannot answer; the workflow gives up after a bounded number of tries.
      */
-    async resolveUnit(input: UnitRoute): Promise<RouteOutcome> {
-      const ctx = await contextOf(input);
-      if (ctx.unit.status !== 'pending') return alreadySettled(ctx, input);
-      if (!ctx.mayHaveBought) return { kind: 'next', reason: 'nothing bought' };
-      return resolve(ctx);
+    resolveUnit(input: UnitRoute): Promise<RouteOutcome> {
+      return keepAlive(async () => {
+        const ctx = await contextOf(input);
+        if (ctx.unit.status !== 'pending') return alreadySettled(ctx, input);
+        if (!ctx.mayHaveBought) return { kind: 'next', reason: 'nothing bought' };
+        return resolve(ctx);
+      }, KEEPALIVE_MS);
     },
 
     /** The workflow gave up resolving an ambiguous attempt: say so on the unit. */
