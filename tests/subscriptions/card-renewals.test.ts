@@ -3,36 +3,25 @@
 // under the order's own idempotency keys, and the platform's records hold each operation
 // once; the prepaid balance is never touched.
 import { PRICE } from '../support/orders';
-import { startStack, type TestStack } from '../support/stack';
 import { startStripeProxy, type StripeProxy } from '../support/stripe-proxy';
-import {
-  subscriptionBody,
-  subscriptionConfig,
-  subscriptionShop,
-  waitForSubscription,
-  type Receiver,
-} from '../support/subscriptions';
+import { subscriptionBody, subscriptionShop, subscriptionSuite, waitForSubscription } from '../support/subscriptions';
 import { waitFor } from '../support/wait';
-import { startWebhookReceiver } from '../support/webhook-receiver';
 
 jest.setTimeout(120_000);
 
-let stack: TestStack;
-let receiver: Receiver;
 let stripe: StripeProxy;
 beforeAll(async () => {
-  [stripe, receiver] = await Promise.all([startStripeProxy(process.env.STRIPE_API_BASE!), startWebhookReceiver()]);
-  stack = await startStack({ config: subscriptionConfig({ STRIPE_API_BASE: stripe.url }) });
+  stripe = await startStripeProxy(process.env.STRIPE_API_BASE!);
 });
 afterAll(async () => {
-  await stack?.close();
   await stripe?.close();
-  await receiver?.close();
 });
+const suite = subscriptionSuite(() => ({ STRIPE_API_BASE: stripe.url }));
 
 const card = { method: 'stripe', paymentMethodId: 'pm_card_visa' } as const;
 
 test('a card-paid subscription renews twice: each period authorized once and captured once, recorded once', async () => {
+  const { stack, receiver } = suite;
   // No balance: a period the card did not pay could not be paid at all.
   const { sku, api, shop } = await subscriptionShop(stack, receiver, { stock: 5, topUp: 0 });
   const created = await api.post('/v1/subscriptions', subscriptionBody(sku, { payment: card }));

@@ -9,41 +9,27 @@ import { workflowIds } from '../../domain/workflow-ids';
 import { createSubscription } from '../../store/subscriptions/intake';
 import { clientFor, expectProblem } from '../support/http';
 import { PRICE } from '../support/orders';
-import { startStack, type TestStack } from '../support/stack';
-import {
-  subscriptionBody,
-  subscriptionConfig,
-  subscriptionShop,
-  waitForSubscription,
-  type Receiver,
-} from '../support/subscriptions';
+import { subscriptionBody, subscriptionShop, subscriptionSuite, waitForSubscription } from '../support/subscriptions';
 import { apiWithoutTemporal, runsOf, workflowExists } from '../support/temporal-down';
-import { startWebhookReceiver } from '../support/webhook-receiver';
 
 jest.setTimeout(120_000);
 
-let stack: TestStack;
-let receiver: Receiver;
-let down: Awaited<ReturnType<typeof apiWithoutTemporal>>;
+// Months of five minutes: period 2 is not due while the test counts period 1's charges.
+const suite = subscriptionSuite(() => ({ SUBSCRIPTION_SECONDS_PER_MONTH: '300' }));
+let down: Awaited<ReturnType<typeof apiWithoutTemporal>> | undefined;
 beforeAll(async () => {
-  // Months of five minutes: period 2 is not due while the test counts period 1's charges.
-  [stack, receiver] = await Promise.all([
-    startStack({ config: subscriptionConfig({ SUBSCRIPTION_SECONDS_PER_MONTH: '300' }) }),
-    startWebhookReceiver(),
-  ]);
-  down = await apiWithoutTemporal(stack);
+  down = await apiWithoutTemporal(suite.stack);
 });
 afterAll(async () => {
   await down?.close();
-  await stack?.close();
-  await receiver?.close();
 });
 
 test('subscriptions whose start was lost are started by the sweep, once; period 1 is charged and delivered once', async () => {
+  const { stack, receiver } = suite;
   const { sku, api, shop } = await subscriptionShop(stack, receiver, { stock: 5, topUp: 10 * PRICE });
 
   // Temporal away: the subscription is recorded, the start fails, the order system is told 503.
-  const refused = await clientFor(down.url, shop.apiKey).post('/v1/subscriptions', subscriptionBody(sku));
+  const refused = await clientFor(down!.url, shop.apiKey).post('/v1/subscriptions', subscriptionBody(sku));
   expectProblem(refused, 503, 'workflow_unavailable');
   const viaOutage = await stack.db.subscription.findFirstOrThrow({
     where: { clientId: shop.id },

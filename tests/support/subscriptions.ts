@@ -3,7 +3,7 @@
 // and a balance whose webhooks a real receiver records, all through the public API.
 import { randomUUID } from 'node:crypto';
 import { PRICE, shopWithStock } from './orders';
-import type { TestStack } from './stack';
+import { startStack, type TestStack } from './stack';
 import { waitFor } from './wait';
 import { startWebhookReceiver, type ReceivedWebhook } from './webhook-receiver';
 
@@ -22,6 +22,38 @@ export function subscriptionConfig(overrides: Record<string, string> = {}): Reco
 }
 
 export type Receiver = Awaited<ReturnType<typeof startWebhookReceiver>>;
+
+/**
+ * Call at a suite's top level: a stack whose subscriptions renew in seconds (`overrides`, read
+ * when the suite starts, over subscriptionConfig) and a webhook receiver, up before the
+ * suite's tests and down after them.
+ */
+export function subscriptionSuite(overrides: () => Record<string, string> = () => ({})) {
+  let stack: TestStack | undefined;
+  let receiver: Receiver | undefined;
+  beforeAll(async () => {
+    [stack, receiver] = await Promise.all([
+      startStack({ config: subscriptionConfig(overrides()) }),
+      startWebhookReceiver(),
+    ]);
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await receiver?.close();
+  });
+  const started = <T>(part: T | undefined): T => {
+    if (part === undefined) throw new Error('the subscription suite starts in beforeAll');
+    return part;
+  };
+  return {
+    get stack() {
+      return started(stack);
+    },
+    get receiver() {
+      return started(receiver);
+    },
+  };
+}
 
 /**
  * A product with `stock` keys and a shop with `topUp` on its balance whose webhooks go to
