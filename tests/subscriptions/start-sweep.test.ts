@@ -3,19 +3,24 @@
 // start — is started by the sweep (api/subscription-starts.ts) with no request at all, and
 // its first period is charged and delivered once. A subscription whose workflow runs is not
 // swept.
-import { createSubscriptionStarts } from '../../api/subscription-starts';
+import { createSubscriptionStarts, startSubscription } from '../../api/subscription-starts';
 import { CreateSubscriptionBody } from '../../domain/subscriptions/request';
 import { workflowIds } from '../../domain/workflow-ids';
 import { createSubscription } from '../../store/subscriptions/intake';
+import { activityGate } from '../support/activity-gate';
 import { clientFor, expectProblem } from '../support/http';
 import { PRICE } from '../support/orders';
 import { subscriptionBody, subscriptionShop, subscriptionSuite, waitForSubscription } from '../support/subscriptions';
 import { apiWithoutTemporal, runsOf, workflowExists } from '../support/temporal-down';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(120_000);
 
 // Months of five minutes: period 2 is not due while the test counts period 1's charges.
-const suite = subscriptionSuite(() => ({ SUBSCRIPTION_SECONDS_PER_MONTH: '300' }));
+const gate = activityGate();
+const suite = subscriptionSuite(() => ({ SUBSCRIPTION_SECONDS_PER_MONTH: '300' }), {
+  workerOptions: gate.workerOptions,
+});
 let down: Awaited<ReturnType<typeof apiWithoutTemporal>> | undefined;
 beforeAll(async () => {
   down = await apiWithoutTemporal(suite.stack);
@@ -42,10 +47,25 @@ test('subscriptions whose start was lost are started by the sweep, once; period 
     claimTokenSecret: stack.config.CLAIM_TOKEN_SECRET,
   });
   expect(viaKill.workflowId).toBe(workflowIds.subscription(shop.id, body.externalSubscriptionId));
-  // One whose start went through: running, it is never swept.
+  // Two whose start went through are never swept: one renewed (its next charge ahead), one
+  // whose period 1 is being charged (nothing recorded yet and its charge due: only the
+  // period's row shows its workflow ran).
   const running = await api.post('/v1/subscriptions', subscriptionBody(sku));
   expect(running.status).toBe(202);
   await waitForSubscription(api, running.body.id, (s) => s.currentPeriod >= 1, 'period 1 paid');
+  const { subscription: charging } = await createSubscription(
+    stack.db,
+    shop.id,
+    CreateSubscriptionBody.parse(subscriptionBody(sku)),
+    { buyerGeo: null, claimTokenSecret: stack.config.CLAIM_TOKEN_SECRET },
+  );
+  const held = gate.hold(workflowIds.order(shop.id, `subscription:${charging.id}:1`), 'fulfilFromStock');
+  await startSubscription(stack.deps.temporal, stack.config, charging);
+  await waitFor(held.reached, 'period 1 of the charging subscription under way');
+  expect(await stack.db.subscription.findUniqueOrThrow({ where: { id: charging.id } })).toMatchObject({
+    lastSeq: 0,
+    nextChargeAt: charging.anchorAt,
+  });
 
   const lost = [viaOutage, viaKill];
   for (const s of lost) expect(await workflowExists(stack, s.workflowId)).toBe(false);
@@ -58,7 +78,12 @@ test('subscriptions whose start was lost are started by the sweep, once; period 
     ...stack.deps,
     config: { ...stack.config, ORDER_START_SWEEP_IDLE_MS: 0 },
   });
-  expect(await sweeper.sweep({ clientId: shop.id })).toBe(2);
+  try {
+    expect(await sweeper.sweep({ clientId: shop.id })).toBe(2);
+  } finally {
+    // Held, the period's order would keep the worker (and the suite) from stopping.
+    held.open();
+  }
   for (const s of lost) {
     const paid = await waitForSubscription(api, s.id, (x) => x.currentPeriod >= 1, 'period 1 paid after the sweep');
     expect(paid.status).toBe('active');
@@ -89,8 +114,12 @@ test('subscriptions whose start was lost are started by the sweep, once; period 
       ['capture', PRICE],
     ]);
   }
-  // Three first periods paid from the balance, each once.
-  expect((await api.get('/v1/balance')).body.available.minor).toBe(7 * PRICE);
+  await waitForSubscription(api, charging.id, (x) => x.currentPeriod >= 1, 'the charging one paid');
+  expect(await runsOf(stack, charging.workflowId)).toBe(1);
+  // Four first periods paid from the balance, each once.
+  expect((await api.get('/v1/balance')).body.available.minor).toBe(6 * PRICE);
 
-  for (const id of [viaOutage.id, viaKill.id, running.body.id]) await api.post(`/v1/subscriptions/${id}/cancel`, {});
+  for (const id of [viaOutage.id, viaKill.id, running.body.id, charging.id]) {
+    await api.post(`/v1/subscriptions/${id}/cancel`, {});
+  }
 });

@@ -3,7 +3,7 @@
 // and a balance whose webhooks a real receiver records, all through the public API.
 import { randomUUID } from 'node:crypto';
 import { PRICE, shopWithStock } from './orders';
-import { startStack, type TestStack } from './stack';
+import { type StackOptions, startStack, type TestStack } from './stack';
 import { waitFor } from './wait';
 import { startWebhookReceiver, type ReceivedWebhook } from './webhook-receiver';
 
@@ -28,12 +28,15 @@ export type Receiver = Awaited<ReturnType<typeof startWebhookReceiver>>;
  * when the suite starts, over subscriptionConfig) and a webhook receiver, up before the
  * suite's tests and down after them.
  */
-export function subscriptionSuite(overrides: () => Record<string, string> = () => ({})) {
+export function subscriptionSuite(
+  overrides: () => Record<string, string> = () => ({}),
+  options: Omit<StackOptions, 'config'> = {},
+) {
   let stack: TestStack | undefined;
   let receiver: Receiver | undefined;
   beforeAll(async () => {
     [stack, receiver] = await Promise.all([
-      startStack({ config: subscriptionConfig(overrides()) }),
+      startStack({ ...options, config: subscriptionConfig(overrides()) }),
       startWebhookReceiver(),
     ]);
   });
