@@ -25,6 +25,7 @@ import { orderView } from '../views/orders';
 import { actorOf, callerOf, requireRole } from '../middleware/auth';
 import { idempotencyKeyOf } from '../middleware/idempotency-key';
 import { outboundUrlOr422, parseOr422, Problem, problems } from '../problem';
+import { updateWithinDeadline } from '../workflow-updates';
 import { ipFacts } from '../../infra/geoip';
 import { parseAllowList } from '../../infra/outbound-url';
 import { SkuSchema } from './products';
@@ -203,9 +204,11 @@ export function ordersRouter({ db, temporal, config, orderStarts }: ApiDeps): Ro
     if (!order) throw problems.notFound('order');
     let resumed;
     try {
-      resumed = await temporal.workflow
-        .getHandle(order.workflowId)
-        .executeUpdate(resumeUpdate, { args: [{ reason: body.reason, actor: actorOf(req) }] });
+      resumed = await updateWithinDeadline(temporal, () =>
+        temporal.workflow
+          .getHandle(order.workflowId)
+          .executeUpdate(resumeUpdate, { args: [{ reason: body.reason, actor: actorOf(req) }] }),
+      );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || isNotParked(err)) {
         throw new Problem(409, 'order_not_parked', 'this order is not parked: it has nothing to resume');

@@ -15,6 +15,7 @@ import type { ApiDeps } from '../deps';
 import { actorOf, callerOf, requireRole } from '../middleware/auth';
 import { nextCursorOf, pageParams, timeCursor } from '../pagination';
 import { parseOr422, Problem, problems } from '../problem';
+import { updateWithinDeadline } from '../workflow-updates';
 
 export const ListReviewsQuery = z.strictObject({
   status: z.enum(['open', 'approved', 'rejected']).default('open'),
@@ -110,9 +111,9 @@ export function riskReviewsRouter({ db, temporal }: ApiDeps): Router {
     let outcome: ReviewDecisionResult | null;
     if (review.subject === 'order') {
       try {
-        outcome = await temporal.workflow
-          .getHandle(review.order.workflowId)
-          .executeUpdate(reviewDecisionUpdate, { args: [input] });
+        outcome = await updateWithinDeadline(temporal, () =>
+          temporal.workflow.getHandle(review.order.workflowId).executeUpdate(reviewDecisionUpdate, { args: [input] }),
+        );
       } catch (err) {
         if (!(err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError)) throw err;
         // Refused by the validator: decided meanwhile (by another analyst or the deadline), or

@@ -42,6 +42,7 @@ import { idempotencyKeyOf } from '../middleware/idempotency-key';
 import { nextCursorOf, pageParams, timeCursor } from '../pagination';
 import { outboundUrlOr422, parseOr422, Problem, problems } from '../problem';
 import { startSubscription } from '../subscription-starts';
+import { updateWithinDeadline } from '../workflow-updates';
 
 // The bodies' schemas live in domain/ (the store's types come from them); exported here too,
 // beside the routes that take them, for the checks that walk every route's schemas.
@@ -74,7 +75,7 @@ function workflowRequests({ db, temporal, config }: ApiDeps) {
   ): Promise<void> {
     for (let tries = 0; ; tries++) {
       try {
-        await send(temporal.workflow.getHandle(ref.workflowId));
+        await updateWithinDeadline(temporal, () => send(temporal.workflow.getHandle(ref.workflowId)));
         return;
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) {
