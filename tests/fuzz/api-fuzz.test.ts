@@ -37,11 +37,13 @@
 // tests/console/console-static.test.ts), POST /v1/probes (no input but the key; it waits up to
 // 30 s for a worker to run its workflow, tests/platform/probe-workflow.test.ts). And no request
 // here reaches a running workflow: an Update or query to one (a subscription that is active or
-// paused, a parked order, a renewal schedule) waits for a worker this stack does not have, and
-// a delivered unit's refund or compensation would start one. So the subscription actions aim at
-// subscriptions already ended or another client's, the unit and order actions at the fulfilling
-// order's undelivered units, and the review actions at reviews that do not exist (the setup
-// makes none); what happens past those checks is tests/subscriptions/api.test.ts's,
+// paused, a parked order, a renewal schedule) waits for a worker this stack does not have —
+// until its deadline, then 503 workflow_unavailable (tests/platform/updates-without-worker.test.ts)
+// — and a delivered unit's refund or compensation would start one. So the subscription actions
+// aim at subscriptions already ended or another client's, the unit actions at the fulfilling
+// order's undelivered units, a resume at an order whose workflow never started, and the review
+// actions at reviews that do not exist (the setup makes none); what happens past those checks
+// is tests/subscriptions/api.test.ts's,
 // tests/compensation/*'s and tests/console/review-claims.test.ts's.
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
@@ -50,7 +52,8 @@ import { timeCursor } from '../../api/pagination';
 import { ledgerKeys } from '../../domain/ledger-keys';
 import { CreateSubscriptionBody } from '../../domain/subscriptions/request';
 import { signRequest } from '../../infra/request-signature';
-import { beginOrder } from '../../store/orders';
+import { CreateOrderBody } from '../../api/routes/orders';
+import { beginOrder, createOrder } from '../../store/orders';
 import { cancelTokenFor } from '../../store/subscriptions/cancel-links';
 import { createSubscription } from '../../store/subscriptions/intake';
 import { recordAttempt } from '../../store/suppliers/sourcing';
@@ -805,6 +808,7 @@ test('cursors, limits and date ranges on paginated and report routes: no 5xx, pr
 /** What the later areas' setup made: ids and tokens their requests aim at. */
 const later = {
   orderId: '',
+  unstartedOrderId: '',
   supplierId: '',
   subscriptions: { cancelled: '', expired: '', foreign: '' },
   cancelTokens: { cancelled: '', expired: '' },
@@ -816,6 +820,19 @@ const later = {
 beforeAll(async () => {
   const order = await stack.db.order.findFirstOrThrow({ where: { externalOrderId: 'fuzz-pending' } });
   later.orderId = order.id;
+  // An order whose workflow never started: a resume reaches Temporal and is told there is none
+  // (the fulfilling order's workflow runs, and an Update to it waits for a worker until its deadline).
+  const unstarted = await createOrder(
+    stack.db,
+    keys.shopId,
+    CreateOrderBody.parse({
+      externalOrderId: 'fuzz-unstarted',
+      buyer: { id: 'fuzz-buyer', ip: '203.0.113.7' },
+      items: [{ sku, quantity: 1 }],
+    }),
+    { buyerGeo: null },
+  );
+  later.unstartedOrderId = unstarted.order.id;
   const supplier = await stack.db.supplier.findFirstOrThrow({ where: { name: SUPPLIER.name } });
   later.supplierId = supplier.id;
   later.support = (await createClientViaApi(stack, 'support', { name: 'fuzz support' })).apiKey;
@@ -939,7 +956,12 @@ const laterTargets: fc.Arbitrary<LaterTarget> = fc.oneof(
     path: `/v1/orders/${o}/refunds`,
     body: () => ({ unitIds: [u], reason: 'the buyer asked' }),
   })),
-  orderId.map((o) => ({ method: 'POST', path: `/v1/orders/${o}/resume`, body: () => ({ reason: 'supplier fixed' }) })),
+  fc
+    .oneof(
+      { weight: 6, arbitrary: fc.constant(null).map(() => later.unstartedOrderId) },
+      { weight: 3, arbitrary: orderId.filter((o) => o !== later.orderId) },
+    )
+    .map((o) => ({ method: 'POST', path: `/v1/orders/${o}/resume`, body: () => ({ reason: 'supplier fixed' }) })),
   fc.tuple(reviewId, fc.constantFrom('POST', 'DELETE')).map(([id, method]) => ({
     method,
     path: `/v1/risk/reviews/${id}/claim`,
