@@ -22,6 +22,7 @@ import type { Pool } from 'pg';
 import { noticeLeadMs } from '../../domain/subscriptions/notice';
 import { workerTuning } from '../../workers/fulfillment-worker';
 import { latencies, peakRssMb, rssMb } from './measure';
+import { RENEWALS_SECONDS_APART_POLICY } from '../../scripts/lib/renewal-risk-policy';
 
 /** What both sections need from the bench: the stack's API, Temporal and database, and the worker. */
 export interface SubscriptionBenchContext {
@@ -92,18 +93,7 @@ async function subscriptionShop(ctx: SubscriptionBenchContext, keys: number) {
     kind: 'card_key',
     price: { minor: PRICE_MINOR, currency: 'CNY' },
   });
-  await ctx.admin.patch(`/v1/risk/policies/${sku}`, {
-    limits: {
-      velocity: {
-        buyer: { '1m': null, '1h': null, '24h': null },
-        device: { '1m': null, '1h': null, '24h': null },
-        ip: { '1m': null, '1h': null, '24h': null },
-        network: { '1m': null, '1h': null, '24h': null },
-      },
-      skuNormFactor: 1_000,
-    },
-    scores: { unknown_ip: 0, sku_above_norm: 0 },
-  });
+  await ctx.admin.patch(`/v1/risk/policies/${sku}`, RENEWALS_SECONDS_APART_POLICY);
   for (let i = 0; i < keys; i += 1000) {
     await ctx.admin.post('/v1/inventory/batches', {
       sku,

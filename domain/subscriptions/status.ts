@@ -41,3 +41,17 @@ export const subscriptionKeys = {
   /** One webhook per recorded event: receivers drop repeats of the same id. */
   event: (subscriptionId: string, seq: number) => `evt_${subscriptionId}_${seq}`,
 };
+
+/** `periodOrder`'s shape: the uuid as PostgreSQL writes it, the period an INT, the attempt optional. */
+const PERIOD_ORDER_ID =
+  /^subscription:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(\d{1,9})(?::\d+)?$/;
+
+/**
+ * The subscription and period an external order id names in `subscriptionKeys.periodOrder`'s
+ * shape, or null. A name proves nothing (an order system may call any order so): the
+ * subscription's own records must confirm it.
+ */
+export function periodNamedBy(externalOrderId: string): { subscriptionId: string; period: number } | null {
+  const named = PERIOD_ORDER_ID.exec(externalOrderId);
+  return named ? { subscriptionId: named[1]!, period: Number(named[2]) } : null;
+}

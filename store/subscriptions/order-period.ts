@@ -1,10 +1,11 @@
 // The subscription period an order was placed for, for the order's timeline. A period's row
 // names its latest attempt's order only (dunning places one order per attempt and the row
 // moves on), so an earlier attempt is found through the subscription's own history instead:
-// its external id names the subscription (domain/subscriptions/status.ts), and the renewal
-// event recorded for that charge names the order. The name alone proves nothing (an order
+// its external id names the subscription (`periodNamedBy`, domain/subscriptions/status.ts),
+// and the renewal event recorded for that charge names the order. The name alone proves nothing (an order
 // system may call any order `subscription:…`); only the recorded event links it.
 import type { SubscriptionPeriodUnit, SubscriptionStatus } from '@prisma/client';
+import { periodNamedBy } from '../../domain/subscriptions/status';
 import type { DbTx } from '../../infra/db';
 
 export interface OrderPeriod {
@@ -35,20 +36,15 @@ const fields = {
   },
 } as const;
 
-/** subscription:<uuid>:<period>[:<attempt>], the uuid as PostgreSQL writes it, the period an INT. */
-const PERIOD_ORDER_ID =
-  /^subscription:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(\d{1,9})(?::\d+)?$/;
-
 /** The period `order` paid for (or tried to), or null when it is no subscription's. */
 export async function periodOfOrder(
   db: DbTx,
   order: { id: string; clientId: string; externalOrderId: string },
 ): Promise<OrderPeriod | null> {
   let row = await db.subscriptionPeriod.findFirst({ where: { orderId: order.id }, select: fields });
-  const named = PERIOD_ORDER_ID.exec(order.externalOrderId);
+  const named = periodNamedBy(order.externalOrderId);
   if (!row && named) {
-    const subscriptionId = named[1]!;
-    const number = Number(named[2]);
+    const { subscriptionId, period: number } = named;
     const charged = await db.subscriptionEvent.findFirst({
       where: { subscriptionId, periodNumber: number, detail: { path: ['orderId'], equals: order.id } },
       select: { id: true },

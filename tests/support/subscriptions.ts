@@ -6,6 +6,7 @@ import { PRICE, shopWithStock } from './orders';
 import { type StackOptions, startStack, type TestStack } from './stack';
 import { waitFor } from './wait';
 import { startWebhookReceiver, type ReceivedWebhook } from './webhook-receiver';
+import { RENEWALS_SECONDS_APART_POLICY } from '../../scripts/lib/renewal-risk-policy';
 
 export const SECONDS_PER_MONTH = 5;
 export const NOTICE_SECONDS = 2;
@@ -70,18 +71,7 @@ export async function subscriptionShop(
   options: { stock: number; topUp: number; price?: number },
 ) {
   const shop = await shopWithStock(stack, { stock: options.stock, topUp: options.topUp, webhookUrl: receiver.url });
-  const policy = await shop.admin.patch(`/v1/risk/policies/${shop.sku}`, {
-    limits: {
-      velocity: {
-        buyer: { '1m': null, '1h': null, '24h': null },
-        device: { '1m': null, '1h': null, '24h': null },
-        ip: { '1m': null, '1h': null, '24h': null },
-        network: { '1m': null, '1h': null, '24h': null },
-      },
-      skuNormFactor: 1_000,
-    },
-    scores: { unknown_ip: 0, sku_above_norm: 0 },
-  });
+  const policy = await shop.admin.patch(`/v1/risk/policies/${shop.sku}`, RENEWALS_SECONDS_APART_POLICY);
   if (policy.status !== 200) throw new Error(`risk policy: ${policy.status} ${policy.text}`);
   return { ...shop, price: options.price ?? PRICE };
 }
